@@ -1,0 +1,1 @@
+"""The YAML-scripted conformance and scenario runner."""

@@ -1,0 +1,1 @@
+"""The bundled LP simulator: an acceptor built on trifix's public API."""

@@ -1,0 +1,1 @@
+"""Message stores: sequence numbers and sent messages, behind one protocol."""
