@@ -1,0 +1,227 @@
+"""FIX field value formats: parse wire bytes into Python values and format them back.
+
+Every FIX 4.4 data type maps to one Python type: int (INT, SEQNUM, LENGTH, NUMINGROUP),
+`Decimal` (PRICE, QTY, AMT, FLOAT, PRICEOFFSET, PERCENTAGE: never float, so prices round-trip
+exactly), bool (BOOLEAN Y/N), aware UTC `datetime` (UTCTIMESTAMP with seconds, milliseconds or
+microseconds), `date` (LOCALMKTDATE, UTCDATEONLY), `time` (UTCTIMEONLY), `MonthYear`
+(MONTHYEAR: YYYYMM, YYYYMMDD or YYYYMMwN), str (CHAR, STRING and the rest).
+The `is_valid_*` checks are what the validator uses for "incorrect data format" (373=6).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Final
+
+Check = Callable[[bytes], object]
+
+_INT_RE: Final = re.compile(rb"-?[0-9]+\Z")
+_DECIMAL_RE: Final = re.compile(rb"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_TIMESTAMP_RE: Final = re.compile(
+    rb"([0-9]{4})([0-9]{2})([0-9]{2})-([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{3}|[0-9]{6}))?\Z"
+)
+_TIME_RE: Final = re.compile(rb"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{3}|[0-9]{6}))?\Z")
+_DATE_RE: Final = re.compile(rb"([0-9]{4})([0-9]{2})([0-9]{2})\Z")
+_MONTH_YEAR_RE: Final = re.compile(rb"([0-9]{4})([0-9]{2})(?:([0-9]{2})|w([1-5]))?\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class MonthYear:
+    """A FIX MonthYear: a month, optionally narrowed to a day or to a week (w1..w5)."""
+
+    year: int
+    month: int
+    day: int | None = None
+    week: int | None = None
+
+    def __str__(self) -> str:
+        if self.day is not None:
+            return f"{self.year:04d}{self.month:02d}{self.day:02d}"
+        if self.week is not None:
+            return f"{self.year:04d}{self.month:02d}w{self.week}"
+        return f"{self.year:04d}{self.month:02d}"
+
+
+def parse_int(raw: bytes) -> int:
+    """Parse a FIX int (optional minus sign, digits only). Raises ValueError."""
+    if _INT_RE.match(raw) is None:
+        raise ValueError(f"not a FIX int: {raw!r}")
+    return int(raw)
+
+
+def parse_decimal(raw: bytes) -> Decimal:
+    """Parse a FIX float/price/qty exactly (no exponent, no NaN). Raises ValueError."""
+    if _DECIMAL_RE.match(raw) is None:
+        raise ValueError(f"not a FIX decimal: {raw!r}")
+    return Decimal(raw.decode("ascii"))
+
+
+def parse_bool(raw: bytes) -> bool:
+    """Parse a FIX Boolean: Y or N. Raises ValueError."""
+    if raw == b"Y":
+        return True
+    if raw == b"N":
+        return False
+    raise ValueError(f"not a FIX boolean (Y/N): {raw!r}")
+
+
+def _fraction(frac: bytes | None) -> int:
+    if not frac:
+        return 0
+    return int(frac) * 1000 if len(frac) == 3 else int(frac)
+
+
+def parse_utc_timestamp(raw: bytes) -> datetime:
+    """Parse YYYYMMDD-HH:MM:SS[.sss|.ssssss] into an aware UTC datetime. Raises ValueError."""
+    m = _TIMESTAMP_RE.match(raw)
+    if m is None:
+        raise ValueError(f"not a FIX UTCTimestamp: {raw!r}")
+    y, mo, d, h, mi, s, frac = m.groups()
+    sec = int(s)
+    if sec == 60:  # a leap second is legal on the wire; Python cannot hold it
+        sec = 59
+    return datetime(int(y), int(mo), int(d), int(h), int(mi), sec, _fraction(frac), tzinfo=UTC)
+
+
+def parse_utc_time_only(raw: bytes) -> time:
+    """Parse HH:MM:SS[.sss|.ssssss] (UTCTimeOnly). Raises ValueError."""
+    m = _TIME_RE.match(raw)
+    if m is None:
+        raise ValueError(f"not a FIX UTCTimeOnly: {raw!r}")
+    h, mi, s, frac = m.groups()
+    return time(int(h), int(mi), min(int(s), 59), _fraction(frac), tzinfo=UTC)
+
+
+def parse_date(raw: bytes) -> date:
+    """Parse YYYYMMDD (LocalMktDate, UTCDateOnly). Raises ValueError."""
+    m = _DATE_RE.match(raw)
+    if m is None:
+        raise ValueError(f"not a FIX date (YYYYMMDD): {raw!r}")
+    return date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def parse_month_year(raw: bytes) -> MonthYear:
+    """Parse YYYYMM, YYYYMMDD or YYYYMMwN. Raises ValueError."""
+    m = _MONTH_YEAR_RE.match(raw)
+    if m is None or not 1 <= int(m[2]) <= 12:
+        raise ValueError(f"not a FIX MonthYear: {raw!r}")
+    day = int(m[3]) if m[3] else None
+    if day is not None:
+        date(int(m[1]), int(m[2]), day)  # raises ValueError for a day the month lacks
+    return MonthYear(int(m[1]), int(m[2]), day, int(m[4]) if m[4] else None)
+
+
+def format_utc_timestamp(value: datetime, precision: int = 3) -> bytes:
+    """Format a datetime as a FIX UTCTimestamp with 0, 3 or 6 fractional digits.
+
+    A naive datetime is taken to be UTC already; an aware one is converted.
+    """
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    base = b"%04d%02d%02d-%02d:%02d:%02d" % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
+    if precision == 3:
+        return base + b".%03d" % (value.microsecond // 1000)
+    if precision == 6:
+        return base + b".%06d" % value.microsecond
+    if precision == 0:
+        return base
+    raise ValueError("timestamp precision must be 0, 3 or 6")
+
+
+def format_value(value: object) -> bytes:
+    """Format a Python value for the wire (the inverse of the parse_* functions).
+
+    Accepts bytes (as is), str, bool (Y/N), int, Decimal (never in exponent form), float
+    (shortest round-trip repr), datetime (UTCTimestamp in ms), date (YYYYMMDD), time
+    (HH:MM:SS.sss), MonthYear and enum members (their value).
+    """
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bool):
+        return b"Y" if value else b"N"
+    if isinstance(value, int):
+        return b"%d" % value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot send a non-finite decimal: {value}")
+        return format(value, "f").encode()
+    if isinstance(value, float):
+        return format_value(Decimal(repr(value)))
+    if isinstance(value, datetime):
+        return format_utc_timestamp(value)
+    if isinstance(value, date):
+        return b"%04d%02d%02d" % (value.year, value.month, value.day)
+    if isinstance(value, time):
+        return b"%02d:%02d:%02d.%03d" % (
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond // 1000,
+        )
+    if isinstance(value, MonthYear):
+        return str(value).encode()
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"cannot format {type(value).__name__} as a FIX value: {value!r}")
+
+
+# Validators by FIX type name: True when the raw value has the right format.
+def _ok(parse: Check) -> Check:
+    def check(raw: bytes) -> bool:
+        try:
+            parse(raw)
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
+def _is_char(raw: bytes) -> bool:
+    return len(raw) == 1 and raw != b" "
+
+
+def _is_multi(raw: bytes) -> bool:
+    return all(raw.split(b" "))
+
+
+FORMAT_CHECKS: Final[dict[str, Check]] = {
+    "INT": _INT_RE.match,
+    "LENGTH": _INT_RE.match,
+    "NUMINGROUP": _INT_RE.match,
+    "SEQNUM": _INT_RE.match,
+    "DAYOFMONTH": _INT_RE.match,
+    "FLOAT": _DECIMAL_RE.match,
+    "PRICE": _DECIMAL_RE.match,
+    "QTY": _DECIMAL_RE.match,
+    "AMT": _DECIMAL_RE.match,
+    "PRICEOFFSET": _DECIMAL_RE.match,
+    "PERCENTAGE": _DECIMAL_RE.match,
+    "BOOLEAN": lambda raw: raw in (b"Y", b"N"),
+    "CHAR": _is_char,
+    "UTCTIMESTAMP": _ok(parse_utc_timestamp),
+    "UTCTIMEONLY": _ok(parse_utc_time_only),
+    "UTCDATEONLY": _ok(parse_date),
+    "LOCALMKTDATE": _ok(parse_date),
+    "MONTHYEAR": _ok(parse_month_year),
+    "MULTIPLEVALUESTRING": _is_multi,
+}
+"""Format check per FIX type (truthy result = well formed).
+
+A type absent here (STRING, DATA, CURRENCY...) takes any bytes."""

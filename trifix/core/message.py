@@ -1,0 +1,539 @@
+"""FIX messages: a light view over the wire bytes, with typed access and repeating groups.
+
+A `Message` keeps its fields as two parallel lists in wire order, tags as ASCII byte strings
+(``b"35"``) and values as raw bytes, plus a dict from tag to value for O(1) lookup. Parsing a
+frame is therefore a handful of C-level operations (split, slice, zip) with no per-field Python
+work; conversions (int, Decimal, timestamps...) happen only for the fields the caller reads.
+See docs/decisions/ADR-001-message-representation.md for the measurements behind this.
+
+BeginString (8), BodyLength (9) and CheckSum (10) are framing, not fields of the list: the
+encoder writes them and the framer checks them. MsgType (35) is always the first field.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Final, TypeVar, overload
+
+from trifix.core.dictionary import Dictionary, GroupDef, Structure
+from trifix.core.errors import FieldValueError, GarbledMessageError, LocalProtocolError
+from trifix.core.fields import (
+    MonthYear,
+    format_value,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_month_year,
+    parse_utc_time_only,
+    parse_utc_timestamp,
+)
+from trifix.core.tags import MsgType, Tag
+
+SOH: Final = b"\x01"
+_EQ: Final = b"="
+_MSG_TYPE_KEY: Final = b"35"
+
+T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
+_MISSING: Any = object()
+
+_FIX44 = Dictionary.fix44()
+_HEADER_KEYS: Final = frozenset(_FIX44.header.keys)
+_LENGTH_KEYS: Final = {b"%d" % k: b"%d" % v for k, v in _FIX44.length_fields.items()}
+# Only '=' and SOH survive this deletion; a well-formed frame leaves "=\x01" repeated.
+_NOT_DELIMITERS: Final = bytes(b for b in range(256) if b not in (0x01, 0x3D))
+_ALTERNATION: Final = b"=\x01" * 4096
+
+_KEYS: dict[int, bytes] = {}
+
+
+def tag_key(tag: int) -> bytes:
+    """The bytes key of a tag number (``34`` → ``b"34"``), cached."""
+    key = _KEYS.get(tag)
+    if key is None:
+        if tag <= 0:
+            raise LocalProtocolError(f"tag numbers are positive integers, not {tag}")
+        key = _KEYS[int(tag)] = b"%d" % tag
+    return key
+
+
+def checksum(data: bytes | bytearray | memoryview) -> int:
+    """The FIX CheckSum of `data`: the sum of its bytes modulo 256.
+
+    zlib's Adler-32 keeps a plain byte sum (plus one) in its low 16 bits while that sum stays
+    under 65521, which holds for any 256-byte chunk; summing chunk by chunk in C is several
+    times faster than ``sum(data)`` for typical FIX message sizes.
+    """
+    n = len(data)
+    if n <= 256:
+        return ((zlib.adler32(data) & 0xFFFF) - 1) & 0xFF
+    view = memoryview(data)
+    total = 0
+    for i in range(0, n, 256):
+        total += (zlib.adler32(view[i : i + 256]) & 0xFFFF) - 1
+    return total & 0xFF
+
+
+class FieldMap:
+    """Fields in wire order with O(1) lookup by tag: the base of `Message` and `Group`.
+
+    Lookups accept any int (a `Tag` member or a plain number). When a tag occurs more than once
+    at this level (only legal inside repeating groups), lookup returns the last occurrence; read
+    groups through `group()`.
+    """
+
+    __slots__ = ("_index", "_tags", "_values")
+
+    def __init__(self, tags: list[bytes], values: list[bytes]) -> None:
+        self._tags = tags
+        self._values = values
+        self._index: dict[bytes, bytes] = dict(zip(tags, values, strict=True))
+
+    # -- raw access ---------------------------------------------------------------------
+    def __contains__(self, tag: int) -> bool:
+        return tag_key(tag) in self._index
+
+    def __getitem__(self, tag: int) -> bytes:
+        try:
+            return self._index[tag_key(tag)]
+        except KeyError:
+            raise KeyError(tag) from None
+
+    def __len__(self) -> int:
+        return len(self._tags)
+
+    def get(self, tag: int, default: T | None = None) -> bytes | T | None:
+        """The raw value of `tag`, or `default` when absent."""
+        return self._index.get(tag_key(tag), default)
+
+    def fields(self) -> Iterator[tuple[int, bytes]]:
+        """Every (tag, raw value) pair in wire order, group members included."""
+        for k, v in zip(self._tags, self._values, strict=True):
+            yield (int(k) if k.isdigit() else -1), v
+
+    def tag_keys(self) -> list[bytes]:
+        """The tags as the raw bytes seen on the wire, in order (for validation and tools)."""
+        return self._tags
+
+    def raw_values(self) -> list[bytes]:
+        """The raw values in wire order, parallel to `tag_keys()`."""
+        return self._values
+
+    # -- typed access -------------------------------------------------------------------
+    def _convert(self, tag: int, conv: Callable[[bytes], T], default: Any, what: str) -> Any:
+        raw = self._index.get(tag_key(tag))
+        if raw is None:
+            if default is _MISSING:
+                raise FieldValueError(tag, f"tag {tag} is missing", missing=True)
+            return default
+        try:
+            return conv(raw)
+        except ValueError as exc:
+            raise FieldValueError(tag, f"tag {tag}: {raw!r} is not a valid {what}") from exc
+
+    @overload
+    def get_str(self, tag: int) -> str: ...
+    @overload
+    def get_str(self, tag: int, default: T) -> str | T: ...
+    def get_str(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as text (UTF-8; undecodable bytes are kept as surrogate escapes)."""
+        return self._convert(tag, _decode, default, "string")
+
+    @overload
+    def get_int(self, tag: int) -> int: ...
+    @overload
+    def get_int(self, tag: int, default: T) -> int | T: ...
+    def get_int(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as an int (INT, SEQNUM, LENGTH, NUMINGROUP)."""
+        return self._convert(tag, parse_int, default, "integer")
+
+    @overload
+    def get_decimal(self, tag: int) -> Decimal: ...
+    @overload
+    def get_decimal(self, tag: int, default: T) -> Decimal | T: ...
+    def get_decimal(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as an exact Decimal (PRICE, QTY, AMT, FLOAT...)."""
+        return self._convert(tag, parse_decimal, default, "decimal")
+
+    @overload
+    def get_bool(self, tag: int) -> bool: ...
+    @overload
+    def get_bool(self, tag: int, default: T) -> bool | T: ...
+    def get_bool(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as a bool (Y/N)."""
+        return self._convert(tag, parse_bool, default, "boolean (Y/N)")
+
+    @overload
+    def get_utc_timestamp(self, tag: int) -> datetime: ...
+    @overload
+    def get_utc_timestamp(self, tag: int, default: T) -> datetime | T: ...
+    def get_utc_timestamp(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as an aware UTC datetime (seconds, ms or µs precision)."""
+        return self._convert(tag, parse_utc_timestamp, default, "UTCTimestamp")
+
+    @overload
+    def get_utc_time_only(self, tag: int) -> time: ...
+    @overload
+    def get_utc_time_only(self, tag: int, default: T) -> time | T: ...
+    def get_utc_time_only(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as a UTC time of day (UTCTimeOnly)."""
+        return self._convert(tag, parse_utc_time_only, default, "UTCTimeOnly")
+
+    @overload
+    def get_date(self, tag: int) -> date: ...
+    @overload
+    def get_date(self, tag: int, default: T) -> date | T: ...
+    def get_date(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as a date (LocalMktDate, UTCDateOnly: YYYYMMDD)."""
+        return self._convert(tag, parse_date, default, "date (YYYYMMDD)")
+
+    get_local_mkt_date = get_date
+
+    @overload
+    def get_month_year(self, tag: int) -> MonthYear: ...
+    @overload
+    def get_month_year(self, tag: int, default: T) -> MonthYear | T: ...
+    def get_month_year(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as a MonthYear (YYYYMM, YYYYMMDD or YYYYMMwN)."""
+        return self._convert(tag, parse_month_year, default, "MonthYear")
+
+    @overload
+    def get_char(self, tag: int) -> str: ...
+    @overload
+    def get_char(self, tag: int, default: T) -> str | T: ...
+    def get_char(self, tag: int, default: Any = _MISSING) -> Any:
+        """The value as a single character."""
+        return self._convert(tag, _char, default, "char")
+
+    @overload
+    def get_multi(self, tag: int) -> list[str]: ...
+    @overload
+    def get_multi(self, tag: int, default: T) -> list[str] | T: ...
+    def get_multi(self, tag: int, default: Any = _MISSING) -> Any:
+        """A MULTIPLEVALUESTRING as its space-separated values."""
+        return self._convert(tag, _multi, default, "multiple-value string")
+
+    @overload
+    def get_enum(self, tag: int, enum: type[E]) -> E: ...
+    @overload
+    def get_enum(self, tag: int, enum: type[E], default: T) -> E | T: ...
+    def get_enum(self, tag: int, enum: type[E], default: Any = _MISSING) -> Any:
+        """The value as a member of `enum` (an IntEnum or StrEnum of the field's values)."""
+
+        def conv(raw: bytes) -> E:
+            text = raw.decode("latin-1")
+            sample = next(iter(enum)).value
+            return enum(int(text) if isinstance(sample, int) else text)
+
+        return self._convert(tag, conv, default, enum.__name__)
+
+    # -- repeating groups -----------------------------------------------------------------
+    def _structure(self) -> Structure:
+        raise NotImplementedError
+
+    def group(self, count_tag: int) -> list[Group]:
+        """The entries of the repeating group whose NumInGroup tag is `count_tag`.
+
+        Returns an empty list when the group is absent. The layout comes from the dictionary
+        (for a message, by its MsgType; for a group entry, from the enclosing group).
+        """
+        structure = self._structure()
+        gdef = structure.groups.get(count_tag)
+        if gdef is None:
+            raise LocalProtocolError(f"tag {count_tag} is not a repeating group here")
+        key = tag_key(count_tag)
+        tags = self._tags
+        # Find the count field at this level: skip over the contents of other groups.
+        i = 0
+        n = len(tags)
+        groups = structure.group_keys
+        while i < n:
+            k = tags[i]
+            i += 1
+            if k == key:
+                return read_group(tags, self._values, i, gdef)[0]
+            g = groups.get(k)
+            if g is not None:
+                i = read_group(tags, self._values, i, g)[1]
+        return []
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self}>"
+
+    def __str__(self) -> str:
+        return "|".join(
+            f"{k.decode('latin-1')}={v.decode('latin-1')}"
+            for k, v in zip(self._tags, self._values, strict=True)
+        )
+
+
+class Group(FieldMap):
+    """One entry of a repeating group; nested groups are read with `group()` as well."""
+
+    __slots__ = ("definition",)
+
+    def __init__(self, tags: list[bytes], values: list[bytes], definition: GroupDef) -> None:
+        super().__init__(tags, values)
+        self.definition = definition
+
+    def _structure(self) -> Structure:
+        return self.definition.entry
+
+
+def read_group(
+    tags: list[bytes], values: list[bytes], start: int, gdef: GroupDef
+) -> tuple[list[Group], int]:
+    """Read the entries of `gdef` from position `start` (just after its count field).
+
+    An entry starts at the delimiter and takes every following field of the group's layout
+    (nested groups included) until a field outside the layout, a repeat of a field already in
+    the entry, or the next delimiter. Returns the entries and the position after the group.
+    """
+    entry = gdef.entry
+    delim = gdef.delimiter_key
+    members = entry.keys
+    nested = entry.group_keys
+    n = len(tags)
+    i = start
+    out: list[Group] = []
+    while i < n and tags[i] == delim:
+        first = i
+        seen = {delim}
+        i += 1
+        while i < n:
+            k = tags[i]
+            if k not in members or k in seen:
+                break
+            seen.add(k)
+            i += 1
+            sub = nested.get(k)
+            if sub is not None:
+                i = read_group(tags, values, i, sub)[1]
+        out.append(Group(tags[first:i], values[first:i], gdef))
+    return out, i
+
+
+class Message(FieldMap):
+    """A FIX message: header, body and trailer fields in wire order (8, 9 and 10 excluded).
+
+    Build one with `Message.new(MsgType.NEW_ORDER_SINGLE, (Tag.CL_ORD_ID, "A1"), ...)` or
+    receive one from the `Framer`. Parsed messages keep their frame in `raw` until modified.
+    """
+
+    __slots__ = ("begin_string", "raw")
+
+    def __init__(
+        self,
+        tags: list[bytes],
+        values: list[bytes],
+        *,
+        begin_string: bytes = b"FIX.4.4",
+        raw: bytes | None = None,
+    ) -> None:
+        super().__init__(tags, values)
+        self.begin_string = begin_string
+        self.raw = raw
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def new(cls, msg_type: str, *fields: tuple[int, Any]) -> Message:
+        """A new message of `msg_type` with the given (tag, value) fields, in order.
+
+        Values are formatted with `trifix.core.fields.format_value` (str, int, Decimal, bool,
+        datetime, date, enums...). Header fields are placed in the header.
+        """
+        msg = cls([_MSG_TYPE_KEY], [str(msg_type).encode()])
+        for tag, value in fields:
+            msg.append(tag, value)
+        return msg
+
+    @classmethod
+    def from_frame(cls, frame: bytes) -> Message:
+        """Split a complete, already framed message (8=...|9=...|...|10=...|) into fields.
+
+        The framer has checked 8, 9, 35 and 10; this only splits. Raises GarbledMessageError
+        when a field has no '=' or a length-prefixed data field overruns.
+        """
+        end = len(frame) - 7  # "10=NNN\x01"
+        delims = frame.translate(None, _NOT_DELIMITERS)
+        if len(delims) & 1 == 0 and _ALTERNATION.startswith(delims):
+            parts = frame.replace(_EQ, SOH).split(SOH)
+            tags = parts[4:-3:2]
+            if _LENGTH_KEYS.keys().isdisjoint(tags):
+                return cls(tags, parts[5:-3:2], begin_string=parts[1], raw=frame)
+        # Slow path: data fields may hold '=' and SOH, so walk field by field.
+        first = frame.index(SOH) + 1
+        start = frame.index(SOH, first) + 1
+        begin_string = frame[2 : first - 1]
+        tags = []
+        values: list[bytes] = []
+        data_len: int | None = None
+        pos = start
+        while pos < end:
+            eq = frame.find(_EQ, pos, end)
+            if eq < 0:
+                raise GarbledMessageError(f"field without '=' at byte {pos}")
+            key = frame[pos:eq]
+            if data_len is not None:
+                stop = eq + 1 + data_len
+                data_len = None
+                if stop >= len(frame) or frame[stop : stop + 1] != SOH:
+                    raise GarbledMessageError(f"data field {key!r} overruns its length")
+            else:
+                stop = frame.find(SOH, eq + 1, end)
+                if stop < 0:
+                    raise GarbledMessageError(f"field {key!r} is not terminated")
+            value = frame[eq + 1 : stop]
+            tags.append(key)
+            values.append(value)
+            if key in _LENGTH_KEYS and value.isdigit():
+                nxt = frame.find(_EQ, stop + 1, end)
+                if frame[stop + 1 : nxt] == _LENGTH_KEYS[key]:
+                    data_len = int(value)
+            pos = stop + 1
+        return cls(tags, values, begin_string=begin_string, raw=frame)
+
+    def copy(self) -> Message:
+        """An independent copy (modifying it leaves this message alone)."""
+        return Message(
+            list(self._tags), list(self._values), begin_string=self.begin_string, raw=self.raw
+        )
+
+    # -- well-known fields ------------------------------------------------------------------
+    @property
+    def msg_type(self) -> str:
+        """MsgType (35) as text, e.g. ``"D"``; compare with `MsgType` members."""
+        return self._values[0].decode("latin-1") if self._tags[:1] == [_MSG_TYPE_KEY] else ""
+
+    @property
+    def seq_num(self) -> int:
+        """MsgSeqNum (34). Raises FieldValueError when missing or not an integer."""
+        return self.get_int(Tag.MSG_SEQ_NUM)
+
+    def is_admin(self) -> bool:
+        """True for session-level messages (Logon, Heartbeat, ResendRequest...)."""
+        return self.msg_type in _ADMIN
+
+    def _structure(self) -> Structure:
+        if self.msg_type in _FIX44.messages:
+            return _merged_structure(self.msg_type)
+        return _FIX44.header
+
+    # -- modification -------------------------------------------------------------------------
+    def set(self, tag: int, value: Any) -> Message:
+        """Set `tag` to `value`: replace its first occurrence, or add it (header fields go into
+        the header, others at the end of the body). Returns the message for chaining."""
+        key = tag_key(tag)
+        raw = format_value(value)
+        self.raw = None
+        if key in self._index:
+            i = self._tags.index(key)
+            self._values[i] = raw
+        elif key in _HEADER_KEYS:
+            i = 1
+            n = len(self._tags)
+            while i < n and self._tags[i] in _HEADER_KEYS:
+                i += 1
+            self._tags.insert(i, key)
+            self._values.insert(i, raw)
+        else:
+            self._tags.append(key)
+            self._values.append(raw)
+        self._index[key] = raw
+        return self
+
+    def append(self, tag: int, value: Any) -> Message:
+        """Append a field at the end (repeats allowed: that is how groups are written), except
+        that a header field goes into the header, as `set` does."""
+        key = tag_key(tag)
+        if key in _HEADER_KEYS and key != _MSG_TYPE_KEY:
+            return self.set(tag, value)
+        raw = format_value(value)
+        self.raw = None
+        self._tags.append(key)
+        self._values.append(raw)
+        self._index.setdefault(key, raw)
+        return self
+
+    def remove(self, tag: int) -> bool:
+        """Remove every occurrence of `tag` at any level. Returns whether anything was removed."""
+        key = tag_key(tag)
+        if key not in self._index:
+            return False
+        self.raw = None
+        keep = [i for i, k in enumerate(self._tags) if k != key]
+        self._tags = [self._tags[i] for i in keep]
+        self._values = [self._values[i] for i in keep]
+        del self._index[key]
+        return True
+
+    def add_group(self, count_tag: int, entries: Sequence[Iterable[tuple[int, Any]]]) -> Message:
+        """Append a repeating group: its count field, then each entry's fields in order.
+
+        Entries are sequences of (tag, value); a value may itself be a list of entries to
+        write a nested group (``(Tag.NO_PARTY_SUB_IDS, [[...], ...])``).
+        """
+        self.append(count_tag, len(entries))
+        for entry in entries:
+            for tag, value in entry:
+                if isinstance(value, list):
+                    self.add_group(tag, value)
+                else:
+                    self.append(tag, value)
+        return self
+
+    # -- encoding -------------------------------------------------------------------------------
+    def encode(self, begin_string: bytes | None = None) -> bytes:
+        """The complete frame: 8, 9 (BodyLength), the fields, 10 (CheckSum)."""
+        if self._tags[:1] != [_MSG_TYPE_KEY]:
+            raise LocalProtocolError("MsgType (35) must be the first field of a message")
+        body = SOH.join(map(_EQ.join, zip(self._tags, self._values, strict=True))) + SOH
+        head = b"8=%b\x019=%d\x01" % (begin_string or self.begin_string, len(body))
+        out = head + body
+        return out + b"10=%03d\x01" % checksum(out)
+
+
+_ADMIN: Final = frozenset(
+    {
+        MsgType.HEARTBEAT.value,
+        MsgType.TEST_REQUEST.value,
+        MsgType.RESEND_REQUEST.value,
+        MsgType.REJECT.value,
+        MsgType.SEQUENCE_RESET.value,
+        MsgType.LOGOUT.value,
+        MsgType.LOGON.value,
+    }
+)
+_MERGED: dict[str, Structure] = {}
+
+
+def _merged_structure(msg_type: str) -> Structure:
+    """A message's body layout plus the header's groups, so `group()` finds either."""
+    s = _MERGED.get(msg_type)
+    if s is None:
+        body = _FIX44.messages[msg_type].body
+        groups = {**_FIX44.header.groups, **body.groups}
+        s = _MERGED[msg_type] = Structure(body.fields, body.required, groups)
+    return s
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _char(raw: bytes) -> str:
+    if len(raw) != 1:
+        raise ValueError("not a single character")
+    return raw.decode("latin-1")
+
+
+def _multi(raw: bytes) -> list[str]:
+    parts = raw.decode("latin-1").split(" ")
+    if not all(parts):
+        raise ValueError("empty value in a multiple-value string")
+    return parts
