@@ -19,21 +19,18 @@ from trifix.core.errors import StoreError, StoreLockedError
 from trifix.store import LmdbStore, SessionUpdate, StoredSequences
 from trifix.store.base import to_micros
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from ._crash_child import child_env
+
 T0 = datetime(2024, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 
 
 def run_python(code: str, *args: str) -> str:
     """Run ``code`` in a fresh interpreter that can import trifix; return its stdout."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=child_env(),
         timeout=60,
         check=False,
     )
