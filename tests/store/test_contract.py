@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -287,7 +287,7 @@ def test_session_must_be_open(store: MessageStore) -> None:
     store.open_session("S", T0)
     store.write([SessionUpdate("S", msgs(1))])
     store.close_session("S")
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: store.sequences("S"),
         lambda: store.write([SessionUpdate("S", msgs(2))]),
         lambda: store.get_range("S", 1, 0),
