@@ -12,6 +12,7 @@ outcome is a value. Encoding lives on `Message.encode`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,6 +26,8 @@ _BEGIN: Final = b"8="
 _SYNC: Final = b"8=FIX"
 _MAX_BEGIN_STRING: Final = 32  # "FIX.4.4", "FIXT.1.1": anything longer is not a header
 _TRAILER_SUM: Final = sum(b"10=\x01")
+_HEAD: Final = re.compile(rb"8=FIX[^\x01]{0,27}\x019=([0-9]{1,8})\x0135=")
+_from_frame: Final = Message.from_frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,13 @@ class GarbledFrame:
 
 
 Frame = Message | GarbledFrame
+
+
+def _frame_checksum(frame: bytes) -> int:
+    """The checksum of a whole frame's bytes before its "10=NNN\x01" trailer."""
+    if len(frame) <= 256:  # one C call over everything, then take the trailer back out
+        return (checksum(frame) - _TRAILER_SUM - sum(frame[-4:-1])) & 0xFF
+    return checksum(memoryview(frame)[:-7])
 
 
 class Framer:
@@ -73,7 +83,29 @@ class Framer:
         out: list[Frame] = []
         n = len(buf)
         pos = 0
+        max_body = self._max_body
         while pos < n:
+            # Fast path: a whole, well-formed frame (the overwhelmingly common case).
+            head = _HEAD.match(buf, pos)
+            if head is not None:
+                cpos = head.end() - 3 + int(head[1])
+                end = cpos + 7
+                if (
+                    end <= n
+                    and cpos - head.end() < max_body
+                    and buf.startswith(b"10=", cpos)
+                    and buf[end - 1] == 1
+                ):
+                    frame = buf[pos:end]
+                    if frame[-4:-1] == b"%03d" % _frame_checksum(frame):
+                        try:
+                            out.append(_from_frame(frame))
+                        except GarbledMessageError as exc:
+                            out.append(GarbledFrame(str(exc), frame))
+                        self._skipping = False
+                        pos = end
+                        continue
+            # Slow path: diagnose, wait for more bytes, or resynchronise.
             if not buf.startswith(_BEGIN, pos):
                 if pos + 1 == n and buf[pos] == 0x38:  # a lone "8": wait for the next byte
                     break
@@ -129,13 +161,10 @@ class Framer:
                 pos = self._resync(buf, pos, c, reason, out)
                 continue
             frame = buf[pos:end]
-            declared = int(trailer[3:6])
-            if len(frame) <= 256:  # one C call: sum all, then take the trailer back out
-                computed = (checksum(frame) - _TRAILER_SUM - sum(trailer[3:6])) & 0xFF
-            else:
-                computed = checksum(memoryview(frame)[:-7])
-            if computed != declared:
-                reason = f"CheckSum is {declared:03d} but the bytes sum to {computed:03d}"
+            expected = int(trailer[3:6])
+            computed = _frame_checksum(frame)
+            if computed != expected:
+                reason = f"CheckSum is {expected:03d} but the bytes sum to {computed:03d}"
                 pos = self._resync(buf, pos, c, reason, out)
                 continue
             try:

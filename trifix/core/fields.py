@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
 Check = Callable[[bytes], object]
 
@@ -116,11 +116,22 @@ def parse_month_year(raw: bytes) -> MonthYear:
     return MonthYear(int(m[1]), int(m[2]), day, int(m[4]) if m[4] else None)
 
 
+# A memo of the last formatted second, swapped as one tuple (safe to share between threads).
+_last_second: list[tuple[int, bytes]] = [(-1, b"")]
+
+
 def format_utc_timestamp(value: datetime, precision: int = 3) -> bytes:
     """Format a datetime as a FIX UTCTimestamp with 0, 3 or 6 fractional digits.
 
     A naive datetime is taken to be UTC already; an aware one is converted.
     """
+    if value.tzinfo is UTC and precision == 3:
+        # Hot path (every SendingTime): reuse the formatted second while it lasts.
+        second = int(value.timestamp())
+        cached = _last_second[0]
+        if cached[0] != second:
+            cached = _last_second[0] = (second, format_utc_timestamp(value, 0))
+        return cached[1] + b".%03d" % (value.microsecond // 1000)
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     base = b"%04d%02d%02d-%02d:%02d:%02d" % (
@@ -140,6 +151,44 @@ def format_utc_timestamp(value: datetime, precision: int = 3) -> bytes:
     raise ValueError("timestamp precision must be 0, 3 or 6")
 
 
+def _format_decimal(value: Decimal) -> bytes:
+    text = str(value)
+    if "E" in text or "N" in text or "n" in text:  # exponent form, NaN, Infinity
+        if not value.is_finite():
+            raise ValueError(f"cannot send a non-finite decimal: {value}")
+        text = format(value, "f")
+    return text.encode()
+
+
+def _format_date(value: date) -> bytes:
+    return b"%04d%02d%02d" % (value.year, value.month, value.day)
+
+
+def _format_time(value: time) -> bytes:
+    return b"%02d:%02d:%02d.%03d" % (
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond // 1000,
+    )
+
+
+_FORMATTERS: Final[dict[type, Callable[[Any], bytes]]] = {
+    bytes: bytes,
+    str: str.encode,
+    bool: lambda v: b"Y" if v else b"N",
+    int: b"%d".__mod__,
+    Decimal: _format_decimal,
+    float: lambda v: _format_decimal(Decimal(repr(v))),
+    datetime: format_utc_timestamp,
+    date: _format_date,
+    time: _format_time,
+    MonthYear: lambda v: str(v).encode(),
+    bytearray: bytes,
+    memoryview: bytes,
+}
+
+
 def format_value(value: object) -> bytes:
     """Format a Python value for the wire (the inverse of the parse_* functions).
 
@@ -147,80 +196,47 @@ def format_value(value: object) -> bytes:
     (shortest round-trip repr), datetime (UTCTimestamp in ms), date (YYYYMMDD), time
     (HH:MM:SS.sss), MonthYear and enum members (their value).
     """
-    if isinstance(value, bytes):
-        return value
+    fmt = _FORMATTERS.get(type(value))
+    if fmt is not None:
+        return fmt(value)
     if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, str):
-        return value.encode()
-    if isinstance(value, bool):
-        return b"Y" if value else b"N"
-    if isinstance(value, int):
-        return b"%d" % value
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send a non-finite decimal: {value}")
-        return format(value, "f").encode()
-    if isinstance(value, float):
-        return format_value(Decimal(repr(value)))
-    if isinstance(value, datetime):
-        return format_utc_timestamp(value)
-    if isinstance(value, date):
-        return b"%04d%02d%02d" % (value.year, value.month, value.day)
-    if isinstance(value, time):
-        return b"%02d:%02d:%02d.%03d" % (
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond // 1000,
-        )
-    if isinstance(value, MonthYear):
-        return str(value).encode()
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value)
+        return format_value(value.value)
+    for kind, fmt in _FORMATTERS.items():  # subclasses (IntEnum aside) of the known types
+        if isinstance(value, kind):
+            return fmt(value)
     raise TypeError(f"cannot format {type(value).__name__} as a FIX value: {value!r}")
 
 
-# Validators by FIX type name: True when the raw value has the right format.
-def _ok(parse: Check) -> Check:
-    def check(raw: bytes) -> bool:
-        try:
-            parse(raw)
-        except ValueError:
-            return False
-        return True
-
-    return check
+# Format checks by FIX type name: compiled regular expressions, so a check is one C call.
+_YMD = rb"[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_HMS = rb"(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)"
+_FRAC = rb"(?:\.[0-9]{3}|\.[0-9]{6})?"
 
 
-def _is_char(raw: bytes) -> bool:
-    return len(raw) == 1 and raw != b" "
-
-
-def _is_multi(raw: bytes) -> bool:
-    return all(raw.split(b" "))
+def _regex_check(pattern: bytes) -> Check:
+    return re.compile(pattern + rb"\Z", re.DOTALL).match
 
 
 FORMAT_CHECKS: Final[dict[str, Check]] = {
     "INT": _INT_RE.match,
-    "LENGTH": _INT_RE.match,
-    "NUMINGROUP": _INT_RE.match,
-    "SEQNUM": _INT_RE.match,
-    "DAYOFMONTH": _INT_RE.match,
+    "LENGTH": bytes.isdigit,
+    "NUMINGROUP": bytes.isdigit,
+    "SEQNUM": bytes.isdigit,
+    "DAYOFMONTH": _regex_check(rb"(?:0?[1-9]|[12][0-9]|3[01])"),
     "FLOAT": _DECIMAL_RE.match,
     "PRICE": _DECIMAL_RE.match,
     "QTY": _DECIMAL_RE.match,
     "AMT": _DECIMAL_RE.match,
     "PRICEOFFSET": _DECIMAL_RE.match,
     "PERCENTAGE": _DECIMAL_RE.match,
-    "BOOLEAN": lambda raw: raw in (b"Y", b"N"),
-    "CHAR": _is_char,
-    "UTCTIMESTAMP": _ok(parse_utc_timestamp),
-    "UTCTIMEONLY": _ok(parse_utc_time_only),
-    "UTCDATEONLY": _ok(parse_date),
-    "LOCALMKTDATE": _ok(parse_date),
-    "MONTHYEAR": _ok(parse_month_year),
-    "MULTIPLEVALUESTRING": _is_multi,
+    "BOOLEAN": frozenset({b"Y", b"N"}).__contains__,
+    "CHAR": _regex_check(rb"[^\x01 ]"),
+    "UTCTIMESTAMP": _regex_check(_YMD + b"-" + _HMS + _FRAC),
+    "UTCTIMEONLY": _regex_check(_HMS + _FRAC),
+    "UTCDATEONLY": _regex_check(_YMD),
+    "LOCALMKTDATE": _regex_check(_YMD),
+    "MONTHYEAR": _regex_check(rb"[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|w[1-5])?"),
+    "MULTIPLEVALUESTRING": _regex_check(rb"[^ ]+(?: [^ ]+)*"),
 }
 """Format check per FIX type (truthy result = well formed).
 

@@ -45,6 +45,7 @@ _MISSING: Any = object()
 _FIX44 = Dictionary.fix44()
 _HEADER_KEYS: Final = frozenset(_FIX44.header.keys)
 _LENGTH_KEYS: Final = {b"%d" % k: b"%d" % v for k, v in _FIX44.length_fields.items()}
+_LENGTH_SET: Final = frozenset(_LENGTH_KEYS)
 # Only '=' and SOH survive this deletion; a well-formed frame leaves "=\x01" repeated.
 _NOT_DELIMITERS: Final = bytes(b for b in range(256) if b not in (0x01, 0x3D))
 _ALTERNATION: Final = b"=\x01" * 4096
@@ -345,11 +346,28 @@ class Message(FieldMap):
         """A new message of `msg_type` with the given (tag, value) fields, in order.
 
         Values are formatted with `trifix.core.fields.format_value` (str, int, Decimal, bool,
-        datetime, date, enums...). Header fields are placed in the header.
+        datetime, date, enums...). Header fields are placed in the header, after MsgType.
         """
-        msg = cls([_MSG_TYPE_KEY], [str(msg_type).encode()])
+        htags: list[bytes] = [_MSG_TYPE_KEY]
+        hvals: list[bytes] = [str(msg_type).encode()]
+        btags: list[bytes] = []
+        bvals: list[bytes] = []
+        keys = _KEYS
         for tag, value in fields:
-            msg.append(tag, value)
+            key = keys.get(tag) or tag_key(tag)
+            raw = value.encode() if type(value) is str else format_value(value)
+            if key in _HEADER_KEYS:
+                htags.append(key)
+                hvals.append(raw)
+            else:
+                btags.append(key)
+                bvals.append(raw)
+        msg = cls.__new__(cls)
+        msg._tags = tags = htags + btags
+        msg._values = values = hvals + bvals
+        msg._index = dict(zip(tags, values))
+        msg.begin_string = b"FIX.4.4"
+        msg.raw = None
         return msg
 
     @classmethod
@@ -364,8 +382,15 @@ class Message(FieldMap):
         if len(delims) & 1 == 0 and _ALTERNATION.startswith(delims):
             parts = frame.replace(_EQ, SOH).split(SOH)
             tags = parts[4:-3:2]
-            if _LENGTH_KEYS.keys().isdisjoint(tags):
-                return cls(tags, parts[5:-3:2], begin_string=parts[1], raw=frame)
+            if _LENGTH_SET.isdisjoint(tags):
+                # Built slot by slot: this is the hot path of every received message.
+                msg = cls.__new__(cls)
+                msg._tags = tags
+                msg._values = vals = parts[5:-3:2]
+                msg._index = dict(zip(tags, vals))
+                msg.begin_string = parts[1]
+                msg.raw = frame
+                return msg
         # Slow path: data fields may hold '=' and SOH, so walk field by field.
         first = frame.index(SOH) + 1
         start = frame.index(SOH, first) + 1
@@ -428,21 +453,21 @@ class Message(FieldMap):
     def set(self, tag: int, value: Any) -> Message:
         """Set `tag` to `value`: replace its first occurrence, or add it (header fields go into
         the header, others at the end of the body). Returns the message for chaining."""
-        key = tag_key(tag)
-        raw = format_value(value)
+        key = _KEYS.get(tag) or tag_key(tag)
+        raw = value.encode() if type(value) is str else format_value(value)
         self.raw = None
+        tags = self._tags
         if key in self._index:
-            i = self._tags.index(key)
-            self._values[i] = raw
+            self._values[tags.index(key)] = raw
         elif key in _HEADER_KEYS:
             i = 1
-            n = len(self._tags)
-            while i < n and self._tags[i] in _HEADER_KEYS:
+            n = len(tags)
+            while i < n and tags[i] in _HEADER_KEYS:
                 i += 1
-            self._tags.insert(i, key)
+            tags.insert(i, key)
             self._values.insert(i, raw)
         else:
-            self._tags.append(key)
+            tags.append(key)
             self._values.append(raw)
         self._index[key] = raw
         return self
