@@ -1,0 +1,881 @@
+"""The FIX 4.4 session layer as a pure state machine (sans-IO).
+
+Theory of operation. A `Session` owns the session's sequence numbers and the rules of FIX 4.4
+Volume 2 ("Session Protocol") and the FIX session-layer test cases; it owns no socket, no clock
+and no store. Its driver (the trio runtime, a test, the conformance runner) feeds it what
+happened and carries out what it asks:
+
+* in:  `connection_made(now)`, `receive_data(bytes, now)` (b"" is end of stream),
+  `send(message, now)`, `logout(now)`, `handle_timer(now)`, `connection_lost(now)`;
+* out: `events()` (facts for the application: see `trifix.core.events`),
+  `store_update()` (what must be stored *before* the bytes go out), `data_to_send()` (bytes to
+  write, in order), `next_deadline()` (when to call `handle_timer` next).
+
+Received messages are processed in sequence. A message above the expected sequence number is
+stashed and a ResendRequest (7=expected, 16=0, or chunks) goes out; once the gap is filled the
+stash is drained in order. A message below it is a duplicate (PossDupFlag=Y: ignored) or a fatal
+error (Logout, disconnect). Every invalid message is answered with the Reject the validator
+names and consumes its sequence number. Resends we owe are replayed from the driver's store
+through `Replay` (streamed, so a million messages need bounded memory): application messages go
+out again with PossDupFlag=Y and OrigSendingTime, admin messages and unstored ranges become
+SequenceReset-GapFill.
+
+The expected inbound sequence number advances only once a message has been turned into events;
+the driver persists `store_update()` after handling them, so a crash re-requests rather than
+loses a message.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from trifix.core import admin
+from trifix.core.codec import Framer, GarbledFrame
+from trifix.core.errors import FieldValueError, LocalProtocolError
+from trifix.core.events import (
+    AdminMessageReceived,
+    AppMessageReceived,
+    BusinessRejectSent,
+    Disconnected,
+    DuplicateIgnored,
+    Event,
+    GapDetected,
+    GapFilled,
+    GarbledMessageIgnored,
+    HeartbeatSent,
+    LoggedOn,
+    LogonSent,
+    LogoutReceived,
+    LogoutSent,
+    PeerTimedOut,
+    RejectReceived,
+    RejectSent,
+    ResendRequested,
+    SequenceResetReceived,
+    SequencesReset,
+    TestRequestSent,
+)
+from trifix.core.fields import format_utc_timestamp
+from trifix.core.message import Message
+from trifix.core.settings import Role, SessionSettings
+from trifix.core.state import CONNECTED, SessionState, Trigger, transition
+from trifix.core.tags import (
+    ADMIN_MSG_TYPES,
+    BusinessRejectReason,
+    MsgType,
+    SessionRejectReason,
+    Tag,
+)
+from trifix.core.validate import (
+    ValidationError,
+    Validator,
+    check_comp_ids,
+    check_sending_time,
+)
+
+__all__ = ["Replay", "Session", "StoreUpdate"]
+
+_Y = b"Y"
+_MT_LOGON = MsgType.LOGON.value
+_MT_LOGOUT = MsgType.LOGOUT.value
+_MT_HEARTBEAT = MsgType.HEARTBEAT.value
+_MT_TEST_REQUEST = MsgType.TEST_REQUEST.value
+_MT_RESEND_REQUEST = MsgType.RESEND_REQUEST.value
+_MT_REJECT = MsgType.REJECT.value
+_MT_SEQUENCE_RESET = MsgType.SEQUENCE_RESET.value
+
+
+@dataclass(frozen=True, slots=True)
+class StoreUpdate:
+    """What the driver must make durable before writing the pending bytes.
+
+    Attributes:
+        reset: clear the session's stored messages first (sequence numbers were reset).
+        messages: sent messages to store, as (seq, raw bytes).
+        next_sender_seq, next_target_seq: the sequence numbers to store.
+    """
+
+    reset: bool
+    messages: list[tuple[int, bytes]]
+    next_sender_seq: int
+    next_target_seq: int
+
+
+@dataclass(slots=True)
+class _Gap:
+    """An outstanding ResendRequest of ours: asked for [begin, end]; `highest` is the largest
+    sequence number seen from the peer, so the gap is filled once we have processed it."""
+
+    begin: int
+    end: int
+    highest: int
+
+
+class Session:
+    """One FIX session (see the module docstring for how to drive it).
+
+    Args:
+        settings: identity and options.
+        next_sender_seq: the sequence number of our next message (from the store).
+        next_target_seq: the sequence number we expect next from the peer (from the store).
+        validator: a shared `Validator`; one is made from `settings.validation` if omitted.
+    """
+
+    def __init__(
+        self,
+        settings: SessionSettings,
+        *,
+        next_sender_seq: int = 1,
+        next_target_seq: int = 1,
+        validator: Validator | None = None,
+    ) -> None:
+        if next_sender_seq < 1 or next_target_seq < 1:
+            raise LocalProtocolError("sequence numbers start at 1")
+        self.settings = settings
+        self._validator = validator or Validator(options=settings.validation)
+        self._begin = settings.begin_string.encode()
+        self._state = SessionState.DISCONNECTED
+        self._next_out = next_sender_seq
+        self._next_in = next_target_seq
+        self._framer = Framer()
+        self._events: list[Event] = []
+        self._out: list[bytes] = []
+        self._held: list[bytes] | None = None  # new output while a replay is streaming
+        self._store_msgs: list[tuple[int, bytes]] = []
+        self._store_reset = False
+        self._store_dirty = False
+        self._heartbeat_interval = settings.heartbeat_interval
+        self._last_sent: datetime | None = None
+        self._last_received: datetime | None = None
+        self._test_request: tuple[str, datetime] | None = None
+        self._test_request_count = 0
+        self._deadline: datetime | None = None  # logon or logout timeout
+        self._gap: _Gap | None = None
+        self._stash: dict[int, Message] = {}
+        self._draining = False
+        self._replay: Replay | None = None
+        self._reset_requested = False  # we sent 141=Y and wait for the peer's 141=Y
+
+    # -- inspection ------------------------------------------------------------------------
+    @property
+    def state(self) -> SessionState:
+        """The current `SessionState`."""
+        return self._state
+
+    @property
+    def next_sender_seq(self) -> int:
+        """The sequence number our next message will carry."""
+        return self._next_out
+
+    @property
+    def next_target_seq(self) -> int:
+        """The sequence number we expect next from the peer."""
+        return self._next_in
+
+    @property
+    def heartbeat_interval(self) -> int:
+        """The HeartBtInt in force (the initiator's, once logged on)."""
+        return self._heartbeat_interval
+
+    @property
+    def is_connected(self) -> bool:
+        """True while a transport is up (any state but DISCONNECTED)."""
+        return self._state in CONNECTED
+
+    @property
+    def is_logged_on(self) -> bool:
+        """True while ACTIVE."""
+        return self._state is SessionState.ACTIVE
+
+    @property
+    def awaiting_resend(self) -> bool:
+        """True while a ResendRequest of ours is outstanding."""
+        return self._gap is not None
+
+    # -- outputs ---------------------------------------------------------------------------
+    def events(self) -> list[Event]:
+        """Events since the last call, in order."""
+        out, self._events = self._events, []
+        return out
+
+    def data_to_send(self) -> list[bytes]:
+        """Encoded messages to write, in order. Store `store_update()` first."""
+        out, self._out = self._out, []
+        return out
+
+    def store_update(self) -> StoreUpdate | None:
+        """What to persist before writing `data_to_send()`; None when nothing changed."""
+        if not self._store_dirty:
+            return None
+        update = StoreUpdate(self._store_reset, self._store_msgs, self._next_out, self._next_in)
+        self._store_msgs = []
+        self._store_reset = False
+        self._store_dirty = False
+        return update
+
+    # -- connection lifecycle -------------------------------------------------------------
+    def connection_made(self, now: datetime) -> None:
+        """A transport is up. An initiator sends its Logon; an acceptor waits for one."""
+        s = self.settings
+        if s.role is Role.INITIATOR:
+            self._state = transition(self._state, Trigger.CONNECT_INITIATOR)
+        else:
+            self._state = transition(self._state, Trigger.CONNECT_ACCEPTOR)
+        self._framer = Framer()
+        self._last_received = now
+        self._deadline = now + s.logon_timeout
+        if s.role is Role.INITIATOR:
+            reset = s.reset_on_logon
+            if reset:
+                self._reset_sequences("ResetOnLogon")
+            self._reset_requested = reset
+            self._heartbeat_interval = s.heartbeat_interval
+            self._send_logon(now, reset)
+
+    def refresh(self, next_sender_seq: int, next_target_seq: int) -> None:
+        """Take sequence numbers from the store again (RefreshOnLogon); only while
+        disconnected."""
+        if self._state is not SessionState.DISCONNECTED:
+            raise LocalProtocolError("refresh() is only allowed while disconnected")
+        if next_sender_seq < 1 or next_target_seq < 1:
+            raise LocalProtocolError("sequence numbers start at 1")
+        self._next_out = next_sender_seq
+        self._next_in = next_target_seq
+
+    def reset_sequences(self, reason: str) -> None:
+        """Reset both sequence numbers to 1 (a new session period); only while disconnected."""
+        if self._state is not SessionState.DISCONNECTED:
+            raise LocalProtocolError("reset_sequences() is only allowed while disconnected")
+        self._reset_sequences(reason)
+
+    def connection_lost(self, now: datetime, reason: str = "connection lost") -> None:
+        """The transport ended (EOF, error). No-op when already disconnected."""
+        if self._state is SessionState.DISCONNECTED:
+            return
+        for frame in self._framer.close():
+            if isinstance(frame, GarbledFrame):
+                self._events.append(GarbledMessageIgnored(frame.reason, frame.data))
+        error = self._state is not SessionState.LOGOUT_SENT
+        self._disconnect(reason, error=error)
+
+    def logout(self, now: datetime, text: str | None = None) -> None:
+        """Start a Logout: send it and wait for the answer up to the logout timeout."""
+        if self._state is SessionState.ACTIVE:
+            self._send_logout(now, text)
+        elif self._state in (SessionState.AWAITING_LOGON, SessionState.LOGON_SENT):
+            self._disconnect(text or "logout before logon completed", error=False)
+
+    # -- receiving ---------------------------------------------------------------------------
+    def receive_data(self, data: bytes, now: datetime) -> None:
+        """Bytes from the transport; b"" means the peer closed it."""
+        if not data:
+            self.connection_lost(now, "peer closed the connection")
+            return
+        if self._state is SessionState.DISCONNECTED:
+            return  # late bytes after we decided to disconnect
+        for frame in self._framer.feed(data):
+            if isinstance(frame, GarbledFrame):
+                self._events.append(GarbledMessageIgnored(frame.reason, frame.data))
+                continue
+            self._last_received = now
+            self._on_message(frame, now)
+            if not self.is_connected:
+                break
+
+    def receive_message(self, msg: Message, now: datetime) -> None:
+        """Process one already framed message (for drivers that frame themselves)."""
+        if self._state is SessionState.DISCONNECTED:
+            raise LocalProtocolError("receive_message() while disconnected")
+        self._last_received = now
+        self._on_message(msg, now)
+
+    def _on_message(self, msg: Message, now: datetime) -> None:
+        s = self.settings
+        mt = msg.msg_type
+        state = self._state
+        if msg.begin_string != self._begin:
+            text = f"Incorrect BeginString {msg.begin_string.decode('latin-1')}"
+            if state is SessionState.ACTIVE:
+                self._send_logout(now, text)
+            self._disconnect(text, error=True)
+            return
+        if state is not SessionState.ACTIVE and state is not SessionState.LOGOUT_SENT:
+            if mt == _MT_LOGOUT and state is SessionState.LOGON_SENT:
+                why = msg.get_str(Tag.TEXT, None)
+                self._events.append(LogoutReceived(why, solicited=False))
+                self._disconnect(f"logon refused: {why or 'Logout received'}", error=True)
+                return
+            if mt != _MT_LOGON:
+                self._disconnect(f"first message was not a Logon (35={mt})", error=True)
+                return
+        if s.validate:
+            error = self._validator.validate(msg)
+            if error is not None:
+                if mt == _MT_LOGON and state is not SessionState.ACTIVE:
+                    self._refuse_logon(now, f"Invalid Logon: {error.text}")
+                else:
+                    self._reject(msg, error, now)
+                return
+        try:
+            seq = msg.seq_num
+        except FieldValueError:
+            self._reject(
+                msg,
+                ValidationError(SessionRejectReason.REQUIRED_TAG_MISSING, Tag.MSG_SEQ_NUM, mt),
+                now,
+            )
+            return
+        if mt == _MT_LOGON and state is not SessionState.ACTIVE:
+            self._on_logon(msg, seq, now)
+            return
+        if s.check_comp_id:
+            error = check_comp_ids(msg, s.sender_comp_id, s.target_comp_id)
+            if error is not None:
+                self._reject_and_logout(msg, seq, error, now)
+                return
+        if s.check_latency:
+            error = check_sending_time(msg, now, s.max_latency)
+            if error is not None:
+                self._reject_and_logout(msg, seq, error, now)
+                return
+        poss_dup = msg.get(Tag.POSS_DUP_FLAG) == _Y
+        if poss_dup and mt != _MT_SEQUENCE_RESET:
+            error = _check_orig_sending_time(msg)
+            if error is not None:
+                self._reject(msg, error, now)
+                return
+        if mt == _MT_SEQUENCE_RESET and msg.get(Tag.GAP_FILL_FLAG) != _Y:
+            self._on_sequence_reset(msg, seq, now, gap_fill=False)  # Reset mode: seq ignored
+            return
+        expected = self._next_in
+        if seq > expected:
+            if mt == _MT_RESEND_REQUEST:
+                self._on_resend_request(msg)  # answer at once (simultaneous resend)
+            elif mt == _MT_LOGOUT:
+                self._on_logout(msg, now)
+                return
+            elif len(self._stash) < s.max_stashed_messages:
+                self._stash[seq] = msg
+            self._request_gap(expected, seq, now)
+            return
+        if seq < expected:
+            if poss_dup:
+                self._events.append(DuplicateIgnored(seq, mt))
+                return
+            text = f"MsgSeqNum too low, expecting {expected} but received {seq}"
+            self._send_logout(now, text)
+            self._disconnect(text, error=True)
+            return
+        self._process(msg, seq, poss_dup, now)
+        self._drain(now)
+
+    def _process(self, msg: Message, seq: int, poss_dup: bool, now: datetime) -> None:
+        """Handle a message whose sequence number is the expected one."""
+        mt = msg.msg_type
+        if mt in ADMIN_MSG_TYPES:
+            self._process_admin(msg, mt, seq, now)
+            return
+        self._next_in = seq + 1
+        self._store_dirty = True
+        supported = self.settings.supported_app_msg_types
+        if supported is not None and mt not in supported:
+            text = f"Unsupported Message Type {mt}"
+            reason = BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE
+            self._emit(admin.business_reject(seq, mt, reason, text), now)
+            self._events.append(BusinessRejectSent(seq, mt, int(reason), text))
+            return
+        poss_resend = msg.get(Tag.POSS_RESEND) == _Y
+        self._events.append(AppMessageReceived(msg, poss_dup, poss_resend))
+
+    def _process_admin(self, msg: Message, mt: str, seq: int, now: datetime) -> None:
+        if mt == _MT_SEQUENCE_RESET:
+            self._on_sequence_reset(msg, seq, now, gap_fill=True)
+            return
+        self._next_in = seq + 1
+        self._store_dirty = True
+        self._events.append(AdminMessageReceived(msg))
+        if mt == _MT_HEARTBEAT:
+            pending = self._test_request
+            if pending is not None and msg.get(Tag.TEST_REQ_ID) == pending[0].encode():
+                self._test_request = None
+        elif mt == _MT_TEST_REQUEST:
+            test_req_id = msg.get(Tag.TEST_REQ_ID)
+            self._emit(admin.heartbeat(test_req_id), now)
+            self._events.append(HeartbeatSent(_text(test_req_id)))
+        elif mt == _MT_RESEND_REQUEST:
+            self._on_resend_request(msg)
+        elif mt == _MT_REJECT:
+            self._events.append(
+                RejectReceived(
+                    msg,
+                    msg.get_int(Tag.REF_SEQ_NUM, None),
+                    msg.get_int(Tag.SESSION_REJECT_REASON, None),
+                    msg.get_str(Tag.TEXT, None),
+                )
+            )
+        elif mt == _MT_LOGOUT:
+            self._on_logout(msg, now)
+        elif mt == _MT_LOGON:
+            self._on_logon_while_active(msg, now)
+
+    def _drain(self, now: datetime) -> None:
+        """Process stashed messages that are now in sequence; close or extend the gap."""
+        if self._draining:
+            return  # the outer _drain call carries on
+        self._draining = True
+        try:
+            self._drain_stash(now)
+        finally:
+            self._draining = False
+
+    def _drain_stash(self, now: datetime) -> None:
+        stash = self._stash
+        while stash and self._state is SessionState.ACTIVE:
+            for old in [k for k in stash if k < self._next_in]:
+                del stash[old]  # skipped by a gap fill or a reset
+            msg = stash.pop(self._next_in, None)
+            if msg is None:
+                break
+            seq = self._next_in
+            if msg.msg_type == _MT_LOGOUT:
+                self._on_logout(msg, now)
+                return
+            self._process(msg, seq, msg.get(Tag.POSS_DUP_FLAG) == _Y, now)
+        gap = self._gap
+        if gap is None or self._state is not SessionState.ACTIVE:
+            return
+        if self._next_in > gap.highest:
+            self._gap = None
+            self._events.append(GapFilled(self._next_in))
+        elif gap.end and self._next_in > gap.end:
+            self._gap = None  # this chunk is done: ask for the next one
+            self._request_gap(self._next_in, gap.highest, now)
+
+    # -- logon and logout -----------------------------------------------------------------
+    def _on_logon(self, msg: Message, seq: int, now: datetime) -> None:
+        s = self.settings
+        acceptor = self._state is SessionState.AWAITING_LOGON
+        reset = msg.get(Tag.RESET_SEQ_NUM_FLAG) == _Y
+        if acceptor and s.password is not None:
+            user = msg.get(Tag.USERNAME) or b""
+            pwd = msg.get(Tag.PASSWORD) or b""
+            ok_user = s.username is None or hmac.compare_digest(user, s.username.encode())
+            if not (ok_user and hmac.compare_digest(pwd, s.password.encode())):
+                self._refuse_logon(now, "Invalid username or password")
+                return
+        if s.check_comp_id:
+            error = check_comp_ids(msg, s.sender_comp_id, s.target_comp_id)
+            if error is not None:
+                self._refuse_logon(now, error.text)
+                return
+        if s.check_latency:
+            error = check_sending_time(msg, now, s.max_latency)
+            if error is not None:
+                self._refuse_logon(now, error.text)
+                return
+        if acceptor:
+            self._heartbeat_interval = msg.get_int(Tag.HEART_BT_INT)
+            if reset or s.reset_on_logon:
+                self._reset_sequences("ResetSeqNumFlag on Logon" if reset else "ResetOnLogon")
+                reset = True
+        elif reset and not self._reset_requested:
+            self._reset_sequences("peer reset sequence numbers on Logon")
+        elif self._reset_requested and not reset:
+            self._refuse_logon(now, "Logon answer lacks ResetSeqNumFlag=Y")
+            return
+        self._reset_requested = False
+        if reset and seq != 1:
+            self._refuse_logon(now, f"ResetSeqNumFlag=Y with MsgSeqNum {seq}, expected 1")
+            return
+        expected = self._next_in
+        if seq < expected:
+            text = f"MsgSeqNum too low, expecting {expected} but received {seq}"
+            self._refuse_logon(now, text)
+            return
+        next_expected = msg.get_int(Tag.NEXT_EXPECTED_MSG_SEQ_NUM, None)
+        self._state = transition(self._state, Trigger.LOGON_RECEIVED)
+        self._deadline = None
+        self._events.append(AdminMessageReceived(msg))
+        replay_from: int | None = None
+        our_next_before_logon = self._next_out
+        if acceptor:
+            self._send_logon(now, reset)
+        if s.enable_next_expected_msg_seq_num and next_expected is not None:
+            if next_expected > our_next_before_logon:
+                text = (
+                    f"NextExpectedMsgSeqNum {next_expected} too high, "
+                    f"our next is {our_next_before_logon}"
+                )
+                self._send_logout(now, text)
+                self._disconnect(text, error=True)
+                return
+            if next_expected < our_next_before_logon:
+                replay_from = next_expected
+        self._events.append(LoggedOn(self._heartbeat_interval, reset))
+        if replay_from is not None:
+            self._events.append(ResendRequested(replay_from, our_next_before_logon - 1))
+        if seq == expected:
+            self._next_in = seq + 1
+            self._store_dirty = True
+            self._drain(now)
+        else:
+            self._request_gap(expected, seq, now)
+
+    def _on_logon_while_active(self, msg: Message, now: datetime) -> None:
+        """A Logon inside an active session: only a sequence reset (141=Y) is legal."""
+        if msg.get(Tag.RESET_SEQ_NUM_FLAG) != _Y:
+            text = "Logon received while already logged on"
+            self._send_logout(now, text)
+            self._disconnect(text, error=True)
+            return
+        self._reset_sequences("ResetSeqNumFlag on Logon during the session")
+        self._next_in = 2  # the peer's Logon was its message 1
+        self._send_logon(now, True)
+        self._events.append(LoggedOn(self._heartbeat_interval, True))
+
+    def _send_logon(self, now: datetime, reset: bool) -> None:
+        s = self.settings
+        next_expected = self._next_in if s.enable_next_expected_msg_seq_num else None
+        initiator = s.role is Role.INITIATOR
+        msg = admin.logon(
+            self._heartbeat_interval,
+            reset=reset,
+            next_expected=next_expected,
+            username=s.username if initiator else None,
+            password=s.password if initiator else None,
+        )
+        seq = self._emit(msg, now)
+        self._events.append(LogonSent(seq, reset))
+
+    def _refuse_logon(self, now: datetime, text: str) -> None:
+        """Answer a bad Logon with Logout and disconnect."""
+        self._emit(admin.logout(text), now)
+        self._events.append(LogoutSent(text))
+        self._disconnect(text, error=True)
+
+    def _on_logout(self, msg: Message, now: datetime) -> None:
+        text = msg.get_str(Tag.TEXT, None)
+        if self._state is SessionState.LOGOUT_SENT:
+            self._events.append(LogoutReceived(text, solicited=True))
+            if self.settings.reset_on_logout:
+                self._reset_sequences("ResetOnLogout")
+            self._disconnect("logout completed", error=False)
+            return
+        self._events.append(LogoutReceived(text, solicited=False))
+        self._emit(admin.logout(), now)
+        self._events.append(LogoutSent(None))
+        if self.settings.reset_on_logout:
+            self._reset_sequences("ResetOnLogout")
+        self._disconnect(f"peer logged out: {text}" if text else "peer logged out", error=False)
+
+    def _send_logout(self, now: datetime, text: str | None) -> None:
+        self._emit(admin.logout(text), now)
+        self._events.append(LogoutSent(text))
+        if self._state is not SessionState.LOGOUT_SENT:
+            self._state = transition(self._state, Trigger.LOGOUT_SENT)
+        self._deadline = now + self.settings.logout_timeout
+
+    def _disconnect(self, reason: str, *, error: bool) -> None:
+        self._state = transition(self._state, Trigger.DISCONNECT)
+        self._deadline = None
+        self._test_request = None
+        self._gap = None
+        self._stash.clear()
+        self._reset_requested = False
+        if self._replay is not None:
+            self._replay = None
+            self._flush_held()
+        if self.settings.reset_on_disconnect:
+            self._reset_sequences("ResetOnDisconnect")
+        self._events.append(Disconnected(reason, error))
+
+    def _reset_sequences(self, reason: str) -> None:
+        self._next_out = 1
+        self._next_in = 1
+        self._store_msgs = []
+        self._store_reset = True
+        self._store_dirty = True
+        self._stash.clear()
+        self._gap = None
+        self._events.append(SequencesReset(reason))
+
+    # -- sequence recovery -------------------------------------------------------------------
+    def _request_gap(self, expected: int, received: int, now: datetime) -> None:
+        """Ask for [expected, received - 1] unless an outstanding request already covers it."""
+        s = self.settings
+        gap = self._gap
+        if gap is not None:
+            gap.highest = max(gap.highest, received)
+            covered = gap.begin <= expected and (gap.end == 0 or gap.end >= received - 1)
+            if covered and not s.send_redundant_resend_requests:
+                return
+        chunk = s.resend_request_chunk_size
+        end = 0 if chunk == 0 else min(expected + chunk - 1, received - 1)
+        self._gap = _Gap(expected, end, max(received, gap.highest if gap else received))
+        self._emit(admin.resend_request(expected, end), now)
+        self._events.append(GapDetected(expected, received, expected, end))
+
+    def _on_resend_request(self, msg: Message) -> None:
+        begin = msg.get_int(Tag.BEGIN_SEQ_NO)
+        end = msg.get_int(Tag.END_SEQ_NO)
+        last = self._next_out - 1
+        if end == 0 or end > last:
+            end = last
+        if begin < 1 or begin > end:
+            return  # nothing we sent lies in that range
+        self._events.append(ResendRequested(begin, end))
+
+    def _on_sequence_reset(self, msg: Message, seq: int, now: datetime, *, gap_fill: bool) -> None:
+        new_seq = msg.get_int(Tag.NEW_SEQ_NO)
+        expected = self._next_in
+        if new_seq < expected:
+            error = ValidationError(
+                SessionRejectReason.VALUE_IS_INCORRECT,
+                Tag.NEW_SEQ_NO,
+                msg.msg_type,
+                f"attempt to lower sequence number, invalid value NewSeqNo={new_seq}",
+            )
+            self._reject(msg, error, now)
+            return
+        self._events.append(AdminMessageReceived(msg))
+        self._next_in = new_seq if new_seq > expected else (seq + 1 if gap_fill else expected)
+        self._store_dirty = True
+        self._events.append(SequenceResetReceived(self._next_in, gap_fill))
+        self._drain(now)
+
+    # -- rejects -------------------------------------------------------------------------------
+    def _reject(self, msg: Message, error: ValidationError, now: datetime) -> None:
+        """Answer with a Reject; it consumes the message's sequence number when expected."""
+        raw_seq = msg.get(Tag.MSG_SEQ_NUM) or b""
+        seq = int(raw_seq) if raw_seq.isdigit() else 0
+        if seq == self._next_in:
+            self._next_in = seq + 1
+            self._store_dirty = True
+        self._emit(admin.reject(seq, error), now)
+        self._events.append(RejectSent(seq, error.reason, error.ref_tag, error.text))
+        self._drain(now)
+
+    def _reject_and_logout(
+        self, msg: Message, seq: int, error: ValidationError, now: datetime
+    ) -> None:
+        """CompID and SendingTime problems: Reject, then Logout and disconnect."""
+        self._reject(msg, error, now)
+        if self._state is SessionState.ACTIVE or self._state is SessionState.LOGOUT_SENT:
+            self._send_logout(now, error.text)
+            self._disconnect(error.text, error=True)
+
+    # -- sending -------------------------------------------------------------------------------
+    def send(self, msg: Message, now: datetime) -> int:
+        """Send an application message; returns the sequence number it was given.
+
+        Raises LocalProtocolError unless the session is logged on, or for admin messages
+        (the session sends those itself).
+        """
+        if self._state is not SessionState.ACTIVE:
+            raise LocalProtocolError(f"cannot send while {self._state.value}: not logged on")
+        mt = msg.msg_type
+        if mt in ADMIN_MSG_TYPES and mt != _MT_REJECT:
+            raise LocalProtocolError(f"MsgType {mt} is sent by the session itself")
+        return self._emit(msg, now, persist=self.settings.persist_messages and mt != _MT_REJECT)
+
+    def _stamp(self, msg: Message, seq: int, now: datetime) -> None:
+        s = self.settings
+        msg.set(Tag.SENDER_COMP_ID, s.sender_comp_id)
+        msg.set(Tag.TARGET_COMP_ID, s.target_comp_id)
+        msg.set(Tag.MSG_SEQ_NUM, seq)
+        msg.set(Tag.SENDING_TIME, format_utc_timestamp(now, s.timestamp_precision))
+        if s.enable_last_msg_seq_num_processed:
+            msg.set(Tag.LAST_MSG_SEQ_NUM_PROCESSED, self._next_in - 1)
+
+    def _emit(self, msg: Message, now: datetime, *, persist: bool = False) -> int:
+        seq = self._next_out
+        self._stamp(msg, seq, now)
+        raw = msg.encode(self._begin)
+        self._next_out = seq + 1
+        if persist:
+            self._store_msgs.append((seq, raw))
+        self._store_dirty = True
+        if self._held is not None:
+            self._held.append(raw)
+        else:
+            self._out.append(raw)
+        self._last_sent = now
+        return seq
+
+    def _flush_held(self) -> None:
+        if self._held is not None:
+            self._out.extend(self._held)
+            self._held = None
+
+    # -- resending what we sent ---------------------------------------------------------------
+    def begin_replay(self, begin: int, end: int, now: datetime) -> Replay:
+        """Start answering a ResendRequest for [begin, end]; feed it stored messages.
+
+        Output of new messages is held back until `Replay.finish`, so the peer sees the
+        replayed range in order before anything new.
+        """
+        if self._replay is not None:
+            raise LocalProtocolError("a replay is already in progress")
+        if self._state not in CONNECTED:
+            raise LocalProtocolError("cannot replay while disconnected")
+        self._replay = Replay(self, begin, end, now)
+        self._held = []
+        return self._replay
+
+    def replay(
+        self, begin: int, end: int, stored: Iterable[tuple[int, bytes]], now: datetime
+    ) -> None:
+        """Answer a ResendRequest in one go from `stored` (seq, raw) pairs in ascending order."""
+        replay = self.begin_replay(begin, end, now)
+        replay.feed(stored)
+        replay.finish()
+
+    def _end_replay(self) -> None:
+        self._replay = None
+        self._flush_held()
+
+    # -- timers ---------------------------------------------------------------------------------
+    def next_deadline(self) -> datetime | None:
+        """When `handle_timer` must next be called; None when no timer runs."""
+        state = self._state
+        if state is SessionState.DISCONNECTED:
+            return None
+        if state is not SessionState.ACTIVE:
+            return self._deadline
+        hb = self._heartbeat_interval
+        if hb <= 0:
+            return None
+        interval = timedelta(seconds=hb)
+        patience = interval * (1 + self.settings.test_request_delay_multiplier)
+        assert self._last_sent is not None
+        assert self._last_received is not None
+        heartbeat_due = self._last_sent + interval
+        if self._test_request is not None:
+            peer_due = self._test_request[1] + patience
+        else:
+            peer_due = self._last_received + patience
+        return min(heartbeat_due, peer_due)
+
+    def handle_timer(self, now: datetime) -> None:
+        """Do whatever is due at `now`: heartbeats, test requests, timeouts."""
+        state = self._state
+        if state is SessionState.DISCONNECTED:
+            return
+        if state is not SessionState.ACTIVE:
+            if self._deadline is not None and now >= self._deadline:
+                if state is SessionState.LOGOUT_SENT:
+                    self._disconnect("logout timeout: no Logout answer", error=True)
+                else:
+                    self._disconnect("logon timeout: no Logon received", error=True)
+            return
+        hb = self._heartbeat_interval
+        if hb <= 0:
+            return
+        interval = timedelta(seconds=hb)
+        patience = interval * (1 + self.settings.test_request_delay_multiplier)
+        assert self._last_sent is not None
+        assert self._last_received is not None
+        if self._test_request is not None:
+            if (
+                now >= self._test_request[1] + patience
+                and self._last_received <= self._test_request[1]
+            ):
+                self._events.append(PeerTimedOut())
+                self._disconnect("peer timed out: no answer to TestRequest", error=True)
+                return
+            if self._last_received > self._test_request[1]:
+                self._test_request = None  # the peer spoke; any data will do
+        if self._test_request is None and now >= self._last_received + patience:
+            self._test_request_count += 1
+            test_req_id = f"TEST{self._test_request_count}"
+            self._test_request = (test_req_id, now)
+            self._emit(admin.test_request(test_req_id), now)
+            self._events.append(TestRequestSent(test_req_id))
+        if now >= self._last_sent + interval:
+            self._emit(admin.heartbeat(), now)
+            self._events.append(HeartbeatSent(None))
+
+
+class Replay:
+    """Answers one ResendRequest from stored messages, streamed in any number of `feed` calls.
+
+    Application messages are sent again with PossDupFlag=Y, OrigSendingTime (their original
+    SendingTime) and a new SendingTime; admin messages and sequence numbers missing from the
+    store are covered by SequenceReset-GapFill messages, consecutive ones merged into one.
+    """
+
+    def __init__(self, session: Session, begin: int, end: int, now: datetime) -> None:
+        self._session = session
+        self._next = begin  # first sequence number not yet covered
+        self._end = end
+        self._now = now
+        self._done = False
+
+    def feed(self, stored: Iterable[tuple[int, bytes]]) -> None:
+        """Replay stored (seq, raw) pairs, ascending; pairs outside the range are skipped."""
+        if self._done:
+            raise LocalProtocolError("feed() after finish()")
+        persist = self._session.settings.persist_messages
+        for seq, raw in stored:
+            if seq < self._next or seq > self._end or not persist:
+                continue
+            try:
+                msg = Message.from_frame(raw)
+            except Exception:  # a stored frame that no longer parses is covered by a gap fill
+                continue
+            if msg.is_admin():
+                continue
+            if seq > self._next:
+                self._gap_fill(seq)
+            self._resend(msg, seq)
+            self._next = seq + 1
+
+    def finish(self) -> None:
+        """Cover the rest of the range with a gap fill and release held output."""
+        if self._done:
+            return
+        self._done = True
+        if self._next <= self._end:
+            self._gap_fill(self._end + 1)
+        self._session._end_replay()
+
+    def _gap_fill(self, new_seq: int) -> None:
+        s = self._session
+        msg = admin.gap_fill(new_seq, self._now)
+        s._stamp(msg, self._next, self._now)
+        s._out.append(msg.encode(s._begin))
+        s._last_sent = self._now
+        self._next = new_seq
+
+    def _resend(self, msg: Message, seq: int) -> None:
+        s = self._session
+        orig = msg.get(Tag.SENDING_TIME)
+        msg.set(Tag.POSS_DUP_FLAG, True)
+        if orig is not None:
+            msg.set(Tag.ORIG_SENDING_TIME, orig)
+        msg.set(Tag.SENDING_TIME, format_utc_timestamp(self._now, s.settings.timestamp_precision))
+        s._out.append(msg.encode(s._begin))
+        s._last_sent = self._now
+
+
+def _check_orig_sending_time(msg: Message) -> ValidationError | None:
+    """PossDup messages need OrigSendingTime (122), no later than SendingTime (52)."""
+    mt = msg.msg_type
+    orig = msg.get(Tag.ORIG_SENDING_TIME)
+    if orig is None:
+        return ValidationError(SessionRejectReason.REQUIRED_TAG_MISSING, Tag.ORIG_SENDING_TIME, mt)
+    try:
+        if msg.get_utc_timestamp(Tag.ORIG_SENDING_TIME) > msg.get_utc_timestamp(Tag.SENDING_TIME):
+            return ValidationError(
+                SessionRejectReason.SENDING_TIME_ACCURACY_PROBLEM, Tag.ORIG_SENDING_TIME, mt
+            )
+    except FieldValueError as exc:
+        return ValidationError(SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE, exc.tag, mt)
+    return None
+
+
+def _text(raw: bytes | None) -> str | None:
+    return raw.decode("utf-8", "replace") if raw is not None else None
