@@ -1,0 +1,148 @@
+"""The `trifix` command: argument parsing and output only; the work is in `trifix.tools`.
+
+Exit codes follow the usual convention: 0 when everything read was valid, 1 when something was
+invalid or garbled (or nothing was found), 2 for usage errors (click's own code for them).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, BinaryIO, NoReturn
+
+import typer
+
+from trifix import __version__
+from trifix.core.validate import Validator
+from trifix.tools.decode import LogScanner, Tally, decode, render_json, render_text
+
+app = typer.Typer(
+    name="trifix",
+    help="trifix: a FIX 4.4 engine and gateway on trio.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+USAGE_ERROR = 2
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"trifix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """trifix: a FIX 4.4 engine and gateway on trio."""
+
+
+@contextmanager
+def _open_input(path: str) -> Iterator[BinaryIO]:
+    """The input as a binary stream; usage errors exit with code 2 and say what to do."""
+    if path == "-":
+        stdin = typer.get_binary_stream("stdin")
+        if stdin.isatty():
+            _usage_error(
+                "no input: give a log file, or pipe messages in "
+                "(for example: trifix decode examples/sample.log)"
+            )
+        yield stdin
+        return
+    try:
+        f = open(path, "rb")  # noqa: SIM115 (closed below; the with-block is the caller's)
+    except FileNotFoundError:
+        _usage_error(
+            f"file not found: {path!r}. Check the path, or give '-' to read standard input "
+            "(a bundled example: examples/sample.log)."
+        )
+    except IsADirectoryError:
+        _usage_error(f"{path!r} is a directory: give the path of a FIX log file.")
+    except PermissionError:
+        _usage_error(f"cannot read {path!r}: permission denied.")
+    with f:
+        yield f
+
+
+def _usage_error(text: str) -> NoReturn:
+    typer.echo(f"trifix decode: {text}", err=True)
+    raise typer.Exit(USAGE_ERROR)
+
+
+@app.command("decode")
+def decode_command(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="[FILE|-]",
+            help="A FIX log or capture; '-' or nothing reads standard input.",
+            show_default=False,
+        ),
+    ] = "-",
+    validate: Annotated[
+        bool,
+        typer.Option("--validate/--no-validate", help="Check messages against FIX 4.4."),
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per message (JSON Lines).")
+    ] = False,
+    color: Annotated[
+        bool | None,
+        typer.Option(
+            "--color/--no-color",
+            help="Colour the output. [default: when standard output is a terminal]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Decode FIX messages: field names, enum meanings, groups and validation.
+
+    Reads SOH-, '|'- or '^A'-delimited messages, one per line (a prefix before 8=FIX, such as
+    QuickFIX's timestamp, is shown as a label), or a raw byte stream. Exit code 0 when every
+    message is valid, 1 when any is invalid or garbled, 2 for usage errors.
+    """
+    if color is None:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    validator = Validator() if validate else None
+    scanner = LogScanner()
+    tally = Tally(validated=validate)
+    with _open_input(file) as stream:
+        for d in decode(stream, validator=validator, scanner=scanner):
+            tally.add(d)
+            if as_json:
+                typer.echo(render_json(d))
+            else:
+                typer.echo(render_text(d, color=color), color=color)
+    source = "standard input" if file == "-" else file
+    if tally.frames == 0:
+        typer.echo(f"trifix decode: no FIX messages found in {source}", err=True)
+        raise typer.Exit(1)
+    if not as_json:
+        skipped = f"; {scanner.skipped_lines} other lines skipped" if scanner.skipped_lines else ""
+        typer.echo(f"{tally}{skipped}")
+    if tally.failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """The console script's entry point."""
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader went away (`trifix decode big.log | head`): stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
