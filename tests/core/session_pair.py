@@ -77,7 +77,7 @@ class Endpoint:
                 self.events.append(event)
                 if isinstance(event, AppMessageReceived):
                     self.delivered.append(event.message)
-                elif isinstance(event, ResendRequested):
+                elif isinstance(event, ResendRequested) and self.session.is_connected:
                     self._persist()
                     stored = self.store.get_range(self.name, event.begin, event.end)
                     self.session.replay(event.begin, event.end, stored, now)

@@ -112,6 +112,10 @@ class _Gap:
     begin: int
     end: int
     highest: int
+    progress_at: datetime
+    """When the request went out or the last gap message arrived: if nothing more comes
+    within `SessionSettings.resend_request_timeout`, the request is sent again."""
+    progress_seq: int = 0
 
 
 class Session:
@@ -447,6 +451,9 @@ class Session:
         gap = self._gap
         if gap is None or self._state is not SessionState.ACTIVE:
             return
+        if self._next_in > gap.progress_seq:
+            gap.progress_seq = self._next_in
+            gap.progress_at = now
         if self._next_in > gap.highest:
             self._gap = None
             self._events.append(GapFilled(self._next_in))
@@ -614,7 +621,8 @@ class Session:
                 return
         chunk = s.resend_request_chunk_size
         end = 0 if chunk == 0 else min(expected + chunk - 1, received - 1)
-        self._gap = _Gap(expected, end, max(received, gap.highest if gap else received))
+        highest = max(received, gap.highest if gap else received)
+        self._gap = _Gap(expected, end, highest, now, expected)
         self._emit(admin.resend_request(expected, end), now)
         self._events.append(GapDetected(expected, received, expected, end))
 
@@ -747,7 +755,8 @@ class Session:
             return self._deadline
         hb = self._heartbeat_interval
         if hb <= 0:
-            return None
+            gap = self._gap
+            return gap.progress_at + self.settings.resend_request_timeout if gap else None
         interval = timedelta(seconds=hb)
         patience = interval * (1 + self.settings.test_request_delay_multiplier)
         assert self._last_sent is not None
@@ -757,7 +766,10 @@ class Session:
             peer_due = self._test_request[1] + patience
         else:
             peer_due = self._last_received + patience
-        return min(heartbeat_due, peer_due)
+        due = min(heartbeat_due, peer_due)
+        if self._gap is not None:
+            due = min(due, self._gap.progress_at + self.settings.resend_request_timeout)
+        return due
 
     def handle_timer(self, now: datetime) -> None:
         """Do whatever is due at `now`: heartbeats, test requests, timeouts."""
@@ -771,6 +783,11 @@ class Session:
                 else:
                     self._disconnect("logon timeout: no Logon received", error=True)
             return
+        gap = self._gap
+        if gap is not None and now >= gap.progress_at + self.settings.resend_request_timeout:
+            # Our request or its answer was lost (or ignored): ask again from where we are.
+            self._gap = None
+            self._request_gap(self._next_in, max(gap.highest, self._next_in + 1), now)
         hb = self._heartbeat_interval
         if hb <= 0:
             return

@@ -52,6 +52,9 @@ class SessionSettings:
         resend_request_chunk_size: ask for at most this many messages per ResendRequest
             (0: ask for everything with EndSeqNo=0).
         send_redundant_resend_requests: send a new ResendRequest for a range already asked for.
+        resend_request_timeout: when an outstanding ResendRequest of ours brings nothing for
+            this long, it is sent again from the first missing sequence number (a request or
+            its answer can be lost or ignored; without this the session would wait forever).
         check_latency: reject messages whose SendingTime is further than max_latency from now.
         max_latency: see check_latency.
         check_comp_id: check the peer's SenderCompID/TargetCompID on every message.
@@ -84,6 +87,7 @@ class SessionSettings:
     persist_messages: bool = True
     resend_request_chunk_size: int = 0
     send_redundant_resend_requests: bool = False
+    resend_request_timeout: timedelta = timedelta(seconds=10)
     check_latency: bool = True
     max_latency: timedelta = timedelta(seconds=120)
     check_comp_id: bool = True
