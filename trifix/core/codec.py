@@ -88,11 +88,13 @@ class Framer:
             # Fast path: a whole, well-formed frame (the overwhelmingly common case).
             head = _HEAD.match(buf, pos)
             if head is not None:
-                cpos = head.end() - 3 + int(head[1])
+                body_length = int(head[1])
+                cpos = head.end() - 3 + body_length
                 end = cpos + 7
                 if (
                     end <= n
-                    and cpos - head.end() < max_body
+                    and body_length <= max_body
+                    and buf[cpos - 1] == 1
                     and buf.startswith(b"10=", cpos)
                     and buf[end - 1] == 1
                 ):
@@ -156,7 +158,12 @@ class Framer:
             if n < end:
                 break
             trailer = buf[cpos:end]
-            if trailer[:3] != b"10=" or trailer[6] != 1 or not trailer[3:6].isdigit():
+            if (
+                trailer[:3] != b"10="
+                or trailer[6] != 1
+                or not trailer[3:6].isdigit()
+                or buf[cpos - 1] != 1  # the body must end with a whole field
+            ):
                 reason = "CheckSum (10) is not where BodyLength (9) says"
                 pos = self._resync(buf, pos, c, reason, out)
                 continue

@@ -401,13 +401,13 @@ class Message(FieldMap):
         pos = start
         while pos < end:
             eq = frame.find(_EQ, pos, end)
-            if eq < 0:
-                raise GarbledMessageError(f"field without '=' at byte {pos}")
             key = frame[pos:eq]
+            if eq < 0 or SOH in key:  # no '=' before the next field's
+                raise GarbledMessageError(f"field without '=' at byte {pos}")
             if data_len is not None:
                 stop = eq + 1 + data_len
                 data_len = None
-                if stop >= len(frame) or frame[stop : stop + 1] != SOH:
+                if stop >= end or frame[stop] != 1:  # past the last field: into "10="
                     raise GarbledMessageError(f"data field {key!r} overruns its length")
             else:
                 stop = frame.find(SOH, eq + 1, end)
@@ -471,6 +471,30 @@ class Message(FieldMap):
             self._values.append(raw)
         self._index[key] = raw
         return self
+
+    def stamp_header(self, fields: Iterable[tuple[bytes, bytes]]) -> None:
+        """Set standard header fields from raw (key, value) pairs, in order after MsgType.
+
+        The session's fast path for 49/56/34/52: keys are ``tag_key`` bytes and values are
+        already formatted; an existing field keeps its place and takes the new value.
+        """
+        index = self._index
+        tags = self._tags
+        values = self._values
+        pos = 1
+        for key, raw in fields:
+            if key in index:
+                values[tags.index(key)] = raw
+            else:
+                tags.insert(pos, key)
+                values.insert(pos, raw)
+                pos += 1
+            index[key] = raw
+        self.raw = None
+
+    def get_key(self, key: bytes) -> bytes | None:
+        """The raw value for a raw tag key (``b"34"``); the session's fast lookup."""
+        return self._index.get(key)
 
     def append(self, tag: int, value: Any) -> Message:
         """Append a field at the end (repeats allowed: that is how groups are written), except

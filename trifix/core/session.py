@@ -58,8 +58,8 @@ from trifix.core.events import (
     SequencesReset,
     TestRequestSent,
 )
-from trifix.core.fields import format_utc_timestamp
-from trifix.core.message import Message
+from trifix.core.fields import format_utc_timestamp, parse_utc_timestamp
+from trifix.core.message import Message, tag_key
 from trifix.core.settings import Role, SessionSettings
 from trifix.core.state import CONNECTED, SessionState, Trigger, transition
 from trifix.core.tags import (
@@ -86,6 +86,13 @@ _MT_TEST_REQUEST = MsgType.TEST_REQUEST.value
 _MT_RESEND_REQUEST = MsgType.RESEND_REQUEST.value
 _MT_REJECT = MsgType.REJECT.value
 _MT_SEQUENCE_RESET = MsgType.SEQUENCE_RESET.value
+_K_SENDER = tag_key(Tag.SENDER_COMP_ID)
+_K_TARGET = tag_key(Tag.TARGET_COMP_ID)
+_K_SEQ = tag_key(Tag.MSG_SEQ_NUM)
+_K_SENDING_TIME = tag_key(Tag.SENDING_TIME)
+_K_POSS_DUP = tag_key(Tag.POSS_DUP_FLAG)
+_K_LAST_PROCESSED = tag_key(Tag.LAST_MSG_SEQ_NUM_PROCESSED)
+_ONE_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +148,9 @@ class Session:
         self.settings = settings
         self._validator = validator or Validator(options=settings.validation)
         self._begin = settings.begin_string.encode()
+        self._sender = settings.sender_comp_id.encode()
+        self._target = settings.target_comp_id.encode()
+        self._last_second: tuple[bytes, datetime] = (b"", datetime.min)
         self._state = SessionState.DISCONNECTED
         self._next_out = next_sender_seq
         self._next_in = next_target_seq
@@ -323,9 +333,10 @@ class Session:
                 else:
                     self._reject(msg, error, now)
                 return
-        try:
-            seq = msg.seq_num
-        except FieldValueError:
+        raw_seq = msg.get_key(_K_SEQ)
+        if raw_seq is not None and raw_seq.isdigit():
+            seq = int(raw_seq)
+        else:
             self._reject(
                 msg,
                 ValidationError(SessionRejectReason.REQUIRED_TAG_MISSING, Tag.MSG_SEQ_NUM, mt),
@@ -335,17 +346,19 @@ class Session:
         if mt == _MT_LOGON and state is not SessionState.ACTIVE:
             self._on_logon(msg, seq, now)
             return
-        if s.check_comp_id:
+        if s.check_comp_id and (
+            msg.get_key(_K_SENDER) != self._target or msg.get_key(_K_TARGET) != self._sender
+        ):
             error = check_comp_ids(msg, s.sender_comp_id, s.target_comp_id)
             if error is not None:
                 self._reject_and_logout(msg, seq, error, now)
                 return
-        if s.check_latency:
+        if s.check_latency and not self._recent(msg, now):
             error = check_sending_time(msg, now, s.max_latency)
             if error is not None:
                 self._reject_and_logout(msg, seq, error, now)
                 return
-        poss_dup = msg.get(Tag.POSS_DUP_FLAG) == _Y
+        poss_dup = msg.get_key(_K_POSS_DUP) == _Y
         if poss_dup and mt != _MT_SEQUENCE_RESET:
             error = _check_orig_sending_time(msg)
             if error is not None:
@@ -375,6 +388,24 @@ class Session:
             return
         self._process(msg, seq, poss_dup, now)
         self._drain(now)
+
+    def _recent(self, msg: Message, now: datetime) -> bool:
+        """Fast SendingTime check: True when surely within max_latency of now.
+
+        Parses only the whole-second part, once per distinct second (the last one is cached),
+        and leaves a second of slack; anything else goes to the exact `check_sending_time`.
+        """
+        raw = msg.get_key(_K_SENDING_TIME)
+        if raw is None or len(raw) < 17:
+            return False
+        prefix = raw[:17]
+        cached = self._last_second
+        if cached[0] != prefix:
+            try:
+                cached = self._last_second = (prefix, parse_utc_timestamp(prefix))
+            except ValueError:
+                return False
+        return abs(now - cached[1]) + _ONE_SECOND <= self.settings.max_latency
 
     def _process(self, msg: Message, seq: int, poss_dup: bool, now: datetime) -> None:
         """Handle a message whose sequence number is the expected one."""
@@ -691,12 +722,15 @@ class Session:
 
     def _stamp(self, msg: Message, seq: int, now: datetime) -> None:
         s = self.settings
-        msg.set(Tag.SENDER_COMP_ID, s.sender_comp_id)
-        msg.set(Tag.TARGET_COMP_ID, s.target_comp_id)
-        msg.set(Tag.MSG_SEQ_NUM, seq)
-        msg.set(Tag.SENDING_TIME, format_utc_timestamp(now, s.timestamp_precision))
+        fields = [
+            (_K_SENDER, self._sender),
+            (_K_TARGET, self._target),
+            (_K_SEQ, b"%d" % seq),
+            (_K_SENDING_TIME, format_utc_timestamp(now, s.timestamp_precision)),
+        ]
         if s.enable_last_msg_seq_num_processed:
-            msg.set(Tag.LAST_MSG_SEQ_NUM_PROCESSED, self._next_in - 1)
+            fields.append((_K_LAST_PROCESSED, b"%d" % (self._next_in - 1)))
+        msg.stamp_header(fields)
 
     def _emit(self, msg: Message, now: datetime, *, persist: bool = False) -> int:
         seq = self._next_out
