@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: rewraps docstrings, keeps "[default: ...]"
 )
 
 USAGE_ERROR = 2
@@ -69,10 +70,8 @@ def _open_input(path: str) -> Iterator[BinaryIO]:
             f"file not found: {path!r}. Check the path, or give '-' to read standard input "
             "(a bundled example: examples/sample.log)."
         )
-    except IsADirectoryError:
-        _usage_error(f"{path!r} is a directory: give the path of a FIX log file.")
-    except PermissionError:
-        _usage_error(f"cannot read {path!r}: permission denied.")
+    except OSError as exc:  # a directory, no permission...
+        _usage_error(f"cannot read {path!r}: {exc.strerror}. Give the path of a FIX log file.")
     with f:
         yield f
 
@@ -87,7 +86,7 @@ def decode_command(
     file: Annotated[
         str,
         typer.Argument(
-            metavar="[FILE|-]",
+            metavar="FILE|-",
             help="A FIX log or capture; '-' or nothing reads standard input.",
             show_default=False,
         ),
@@ -138,11 +137,6 @@ def decode_command(
 
 
 def main() -> None:
-    """The console script's entry point."""
-    try:
-        app()
-    except BrokenPipeError:
-        # The reader went away (`trifix decode big.log | head`): stop quietly, as cat does.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(1)
+    """The console script's entry point (a closed pipe, as in `| head`, ends it quietly:
+    click handles EPIPE)."""
+    app()

@@ -58,6 +58,7 @@ _FIELD_START: Final = re.compile(rb"[0-9]+=")
 _DELIMITERS: Final = (b"^A", b"|")  # in order of preference: '|' may also occur in values
 _PREVIEW: Final = 240  # characters of a garbled frame worth showing
 _TAG_WIDTH: Final = 4
+_LINE_END: Final = b" \t\r\n"  # stripped after a frame's last SOH: not part of the frame
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -110,8 +111,8 @@ class LogScanner:
     ) -> Iterator[tuple[str, Message | GarbledFrame, _Patch | None]]:
         """Yield (label, frame, checksum patch) for every frame, in input order.
 
-        `lines` are byte strings with their line endings (iterating a binary file gives
-        exactly that); a raw stream may come as arbitrary chunks.
+        `lines` are byte strings with their line endings, as iterating a binary file gives
+        them; a raw stream without newlines is one long line.
         """
         framer = Framer()
         label = ""
@@ -119,7 +120,7 @@ class LogScanner:
             start = line.find(_SYNC)
             if framer.buffered > 0:
                 # A frame that spans lines (a data field may hold a newline): keep feeding.
-                frames = framer.feed(line)
+                frames = _feed_line(framer, line)
                 new_label = _label(line[:start]) if start >= 0 else label
                 for i, frame in enumerate(frames):
                     yield (label if i == 0 else new_label), frame, None
@@ -131,12 +132,9 @@ class LogScanner:
                     self.skipped_lines += 1
                 continue
             label = _label(line[:start])
-            text = line[start:].rstrip(b" \t\r\n")
+            text = line[start:].rstrip(_LINE_END)
             if SOH in text:
-                frames = framer.feed(text)
-                if framer.buffered > 0:  # the line ending may be part of a data field
-                    frames += framer.feed(line[start + len(text) :])
-                for frame in frames:
+                for frame in _feed_line(framer, line[start:]):
                     yield label, frame, None
                 continue
             converted = _to_soh(text)
@@ -156,6 +154,16 @@ class LogScanner:
                 yield label, frame, patch
         for frame in framer.close():
             yield label, frame, None
+
+
+def _feed_line(framer: Framer, line: bytes) -> list[Message | GarbledFrame]:
+    """Feed SOH data without its line ending, unless the ending falls inside a frame (a data
+    field may hold a newline): then it is part of the frame."""
+    text = line.rstrip(_LINE_END)
+    frames = framer.feed(text)
+    if framer.buffered > 0 and len(text) < len(line):
+        frames += framer.feed(line[len(text) :])
+    return frames
 
 
 def _label(prefix: bytes) -> str:
@@ -393,7 +401,8 @@ def render_text(d: Decoded, *, color: bool = False) -> str:
     for indent, row in flat:
         pad = " " * (width - len(_left(indent, row)))
         tag = f"{row.tag:<{_TAG_WIDTH}}"
-        text = f"{indent}{paint(tag, _DIM)} {paint(row.name, _CYAN)}{pad} = {row.value}"
+        name = paint(row.name or "?", _CYAN)
+        text = f"{indent}{paint(tag, _DIM)} {name}{pad} = {row.value}"
         if row.meaning is not None:
             text += " " + paint(f"({row.meaning})", _GREEN)
         lines.append(text)
@@ -429,7 +438,7 @@ def _flatten(rows: Iterable[FieldRow], indent: str) -> Iterator[tuple[str, Field
 
 def _left(indent: str, row: FieldRow) -> str:
     """The plain text left of the '=': its width aligns the values."""
-    return f"{indent}{row.tag:<{_TAG_WIDTH}} {row.name}"
+    return f"{indent}{row.tag:<{_TAG_WIDTH}} {row.name or '?'}"
 
 
 def _reject_line(error: ValidationError) -> str:
