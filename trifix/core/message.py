@@ -402,7 +402,7 @@ class Message(FieldMap):
         while pos < end:
             eq = frame.find(_EQ, pos, end)
             key = frame[pos:eq]
-            if eq < 0 or SOH in key:  # no '=' before the next field's
+            if eq < 0 or 1 in key:  # an SOH in the key: this '=' belongs to a later field
                 raise GarbledMessageError(f"field without '=' at byte {pos}")
             if data_len is not None:
                 stop = eq + 1 + data_len
