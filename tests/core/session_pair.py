@@ -4,11 +4,15 @@ It plays the runtime's part without trio or sockets: stores what each side's
 `store_update()` asks (in a real `MemoryStore`) *before* delivering its bytes, answers
 `ResendRequested` from the store through `Session.replay`, drives timers on a fake clock, and
 carries bytes between the two sides through a link that tests can make lossy.
+
+`DirectSession` is the other half: one core driven by a test that plays the counterparty itself
+with hand-built frames (`raw_frame`), for cases where the exact bytes the peer sends matter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -222,3 +226,136 @@ def settings(role: Role, **options: object) -> SessionSettings:
         else SessionSettings("LP", "GW", Role.ACCEPTOR)
     )
     return replace(base, **options)  # type: ignore[arg-type]
+
+
+# -- one session driven directly, the test playing the counterparty ------------------------------
+
+
+def _wire(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bool):
+        return b"Y" if value else b"N"
+    if isinstance(value, datetime):
+        return b"%s.%03d" % (value.strftime("%Y%m%d-%H:%M:%S").encode(), value.microsecond // 1000)
+    if isinstance(value, enum.Enum):
+        return str(value.value).encode()
+    return str(value).encode()
+
+
+def raw_frame(fields: Iterable[tuple[int, object]], begin_string: bytes = b"FIX.4.4") -> bytes:
+    """A frame around `fields` (MsgType first), BodyLength and CheckSum computed by plain
+    arithmetic; fields go out exactly as given, so tests can write what the encoder would not."""
+    body = b"".join(b"%d=%b\x01" % (tag, _wire(value)) for tag, value in fields)
+    head = b"8=%b\x019=%d\x01" % (begin_string, len(body))
+    return head + body + b"10=%03d\x01" % (sum(head + body) % 256)
+
+
+class DirectSession:
+    """One session core (GW initiator or LP acceptor, as `settings` builds them) and a fake
+    counterparty: the test writes the peer's frames, reads what the core sent and its events.
+
+    Stored messages from `store_update()` are kept in `stored` so resends can be replayed.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        clock: FakeClock | None = None,
+        next_sender_seq: int = 1,
+        next_target_seq: int = 1,
+        **options: object,
+    ) -> None:
+        self.clock = clock or FakeClock()
+        self.settings = settings(role, **options)
+        self.session = Session(
+            self.settings, next_sender_seq=next_sender_seq, next_target_seq=next_target_seq
+        )
+        self.peer_seq = next_target_seq
+        """The MsgSeqNum the next peer frame gets unless one is given."""
+        self.stored: dict[int, bytes] = {}
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now
+
+    def frame(
+        self,
+        msg_type: str,
+        *body: tuple[int, object],
+        seq: int | None = None,
+        sending_time: datetime | bytes | None = None,
+        header: Iterable[tuple[int, object]] = (),
+        sender: str | None = None,
+        target: str | None = None,
+        begin_string: bytes = b"FIX.4.4",
+    ) -> bytes:
+        """A frame from the peer: 35, 49, 56, 34, 52, then `header`, then `body`.
+
+        Without `seq` it takes `peer_seq` and advances it.
+        """
+        if seq is None:
+            seq = self.peer_seq
+            self.peer_seq += 1
+        fields: list[tuple[int, object]] = [
+            (35, msg_type),
+            (49, sender if sender is not None else self.settings.target_comp_id),
+            (56, target if target is not None else self.settings.sender_comp_id),
+            (34, seq),
+            (52, sending_time if sending_time is not None else self.now),
+            *header,
+            *body,
+        ]
+        return raw_frame(fields, begin_string)
+
+    def receive(self, msg_type: str, *body: tuple[int, object], **kwargs: object) -> None:
+        """Build a peer frame (see `frame`) and feed it to the session."""
+        self.feed(self.frame(msg_type, *body, **kwargs))  # type: ignore[arg-type]
+
+    def feed(self, data: bytes) -> None:
+        self.session.receive_data(data, self.now)
+
+    def events(self) -> list[Event]:
+        return self.session.events()
+
+    def sent(self) -> list[Message]:
+        """Persist the store update, then parse and return the frames the session wrote."""
+        update = self.session.store_update()
+        if update is not None:
+            if update.reset:
+                self.stored.clear()
+            self.stored.update(update.messages)
+        return [Message.from_frame(f) for f in self.session.data_to_send()]
+
+    def replay(self, begin: int, end: int) -> list[Message]:
+        """Answer a ResendRequest for [begin, end] from `stored`; return what went out."""
+        self.sent()
+        last = end if end else max(self.stored, default=0)
+        stored = [(s, self.stored[s]) for s in sorted(self.stored) if begin <= s <= last]
+        self.session.replay(begin, end, stored, self.now)
+        return self.sent()
+
+    def connect(self) -> None:
+        self.session.connection_made(self.now)
+
+    def logon(self, *body: tuple[int, object], heartbeat_interval: int = 30) -> None:
+        """Connect and complete the Logon exchange with the peer's Logon; drop the output."""
+        self.connect()
+        self.receive("A", (98, 0), (108, heartbeat_interval), *body)
+        assert self.session.is_logged_on, self.events()
+        self.events()
+        self.sent()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, calling `handle_timer` at every deadline on the way."""
+        end = self.now + timedelta(seconds=seconds)
+        for _ in range(10_000):
+            deadline = self.session.next_deadline()
+            if deadline is None or deadline > end:
+                break
+            self.clock.now = max(self.now, deadline)
+            self.session.handle_timer(self.now)
+        else:
+            raise AssertionError("the session's timers never settled")
+        self.clock.now = end
