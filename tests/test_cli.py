@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -573,3 +574,24 @@ def test_tally() -> None:
     for d in decoded(SAMPLE.read_bytes()):
         tally.add(d)
     assert (tally.frames, tally.rejected, tally.garbled, tally.failed) == (25, 1, 1, 2)
+
+
+# -- the README's promises -------------------------------------------------------------------------
+README = SAMPLE.parents[1] / "README.md"
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(), re.DOTALL)
+    assert blocks[:2] == [
+        "pip install -e . && trifix decode examples/sample.log\n",
+        "pip install -e '.[dev]' && python -m pytest\n",
+    ]
+
+
+def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    (code,) = re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)
+    exec(compile(code, str(README), "exec"), {})
+    assert capsys.readouterr().out.splitlines() == [
+        "BUY None",
+        "ValidationError(VALUE_IS_INCORRECT, ref_tag=54, ref_msg_type='D')",
+    ]
