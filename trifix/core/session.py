@@ -518,7 +518,8 @@ class Session:
             self._heartbeat_interval = msg.get_int(Tag.HEART_BT_INT)
             if reset or s.reset_on_logon:
                 self._reset_sequences("ResetSeqNumFlag on Logon" if reset else "ResetOnLogon")
-                reset = True
+            # Our answer carries 141=Y only when the peer's Logon did (as QuickFIX): an
+            # initiator that did not ask would take it as the peer resetting on its own.
         elif reset and not self._reset_requested:
             self._reset_sequences("peer reset sequence numbers on Logon")
         elif self._reset_requested and not reset:
