@@ -168,7 +168,9 @@ class Session:
         self._test_request_count = 0
         self._deadline: datetime | None = None  # logon or logout timeout
         self._gap: _Gap | None = None
-        self._stash: dict[int, Message] = {}
+        # Messages above a gap, by sequence number; None for one handled on arrival (a Logon,
+        # a ResendRequest) whose number is only counted once the gap below it is filled.
+        self._stash: dict[int, Message | None] = {}
         self._draining = False
         self._replay: Replay | None = None
         self._reset_requested = False  # we sent 141=Y and wait for the peer's 141=Y
@@ -371,6 +373,7 @@ class Session:
         if seq > expected:
             if mt == _MT_RESEND_REQUEST:
                 self._on_resend_request(msg)  # answer at once (simultaneous resend)
+                self._stash[seq] = None
             elif mt == _MT_LOGOUT:
                 self._on_logout(msg, now)
                 return
@@ -471,10 +474,14 @@ class Session:
         while stash and self._state is SessionState.ACTIVE:
             for old in [k for k in stash if k < self._next_in]:
                 del stash[old]  # skipped by a gap fill or a reset
-            msg = stash.pop(self._next_in, None)
-            if msg is None:
-                break
             seq = self._next_in
+            if seq not in stash:
+                break
+            msg = stash.pop(seq)
+            if msg is None:  # handled when it arrived: only its number is left to count
+                self._next_in = seq + 1
+                self._store_dirty = True
+                continue
             if msg.msg_type == _MT_LOGOUT:
                 self._on_logout(msg, now)
                 return
@@ -561,6 +568,7 @@ class Session:
             self._store_dirty = True
             self._drain(now)
         else:
+            self._stash[seq] = None  # counted once the gap below it is filled
             self._request_gap(expected, seq, now)
 
     def _on_logon_while_active(self, msg: Message, now: datetime) -> None:
