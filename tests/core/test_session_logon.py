@@ -159,12 +159,20 @@ def test_1S_b_1B_b_logon_seq_too_high_with_chunked_resend_requests(role: Role) -
     assert (request.get(Tag.BEGIN_SEQ_NO), request.get(Tag.END_SEQ_NO)) == (b"1", b"2")
     gap_fill = ((Tag.POSS_DUP_FLAG, True), (Tag.ORIG_SENDING_TIME, T0))
     d.receive(
-        MsgType.SEQUENCE_RESET, (Tag.GAP_FILL_FLAG, True), (Tag.NEW_SEQ_NO, 3), seq=1, header=gap_fill
+        MsgType.SEQUENCE_RESET,
+        (Tag.GAP_FILL_FLAG, True),
+        (Tag.NEW_SEQ_NO, 3),
+        seq=1,
+        header=gap_fill,
     )
     [request] = d.sent()
     assert (request.get(Tag.BEGIN_SEQ_NO), request.get(Tag.END_SEQ_NO)) == (b"3", b"4")
     d.receive(
-        MsgType.SEQUENCE_RESET, (Tag.GAP_FILL_FLAG, True), (Tag.NEW_SEQ_NO, 5), seq=3, header=gap_fill
+        MsgType.SEQUENCE_RESET,
+        (Tag.GAP_FILL_FLAG, True),
+        (Tag.NEW_SEQ_NO, 5),
+        seq=3,
+        header=gap_fill,
     )
     assert d.sent() == []  # no request for an empty range: the Logon at 5 is done
     assert d.events()[-1] == GapFilled(6)
@@ -265,9 +273,7 @@ def test_1B_c_garbled_logon_ignored_then_valid_logon_accepted() -> None:
 
 
 def test_1S_reset_on_logon_sends_141_and_resets_both_sequences() -> None:
-    d = DirectSession(
-        Role.INITIATOR, reset_on_logon=True, next_sender_seq=10, next_target_seq=7
-    )
+    d = DirectSession(Role.INITIATOR, reset_on_logon=True, next_sender_seq=10, next_target_seq=7)
     d.connect()
     [logon] = d.sent()
     assert logon.get(Tag.MSG_SEQ_NUM) == b"1"
@@ -333,13 +339,14 @@ def test_1B_acceptor_reset_on_logon_with_a_plain_initiator() -> None:
     initiator's Logon (no 141=Y the initiator did not ask for, as QuickFIX does)."""
     pair = SessionPair(acceptor=settings(Role.ACCEPTOR, reset_on_logon=True))
     pair.logon()
-    [answer] = [m for m in map(Message.from_frame, pair.acceptor.sent_frames)]
+    [answer] = list(map(Message.from_frame, pair.acceptor.sent_frames))
     assert Tag.RESET_SEQ_NUM_FLAG not in answer
     news = Message.new(MsgType.NEWS, (Tag.HEADLINE, "x"))
     news.add_group(Tag.NO_LINES_OF_TEXT, [[(Tag.TEXT, "line")]])
     pair.send(pair.initiator, news)
     assert [m.get(Tag.HEADLINE) for m in pair.acceptor.delivered] == [b"x"]
-    assert pair.initiator.session.is_logged_on and pair.acceptor.session.is_logged_on
+    assert pair.initiator.session.is_logged_on
+    assert pair.acceptor.session.is_logged_on
 
 
 # -- logon timeout -------------------------------------------------------------------------------
