@@ -124,7 +124,7 @@ def write_story(s: Session) -> None:
             (Tag.PARTY_ID, "DESK-7"),
             (Tag.PARTY_ID_SOURCE, PartyIDSource.PROPRIETARY),
             (Tag.PARTY_ROLE, PartyRole.ORDER_ORIGINATION_TRADER),
-            (Tag.NO_PARTY_SUB_I_DS, [[(Tag.PARTY_SUB_ID, "FX-EMEA"), (Tag.PARTY_SUB_ID_TYPE, 24)]]),
+            (Tag.NO_PARTY_SUB_IDS, [[(Tag.PARTY_SUB_ID, "FX-EMEA"), (Tag.PARTY_SUB_ID_TYPE, 24)]]),
         ],
         [
             (Tag.PARTY_ID, "TRIFIX-GW"),
@@ -147,7 +147,7 @@ def write_story(s: Session) -> None:
         MsgType.NEW_ORDER_SINGLE,
         (Tag.CL_ORD_ID, "ORD-1001"),
         (Tag.ACCOUNT, "ACC-7"),
-        groups=((Tag.NO_PARTY_I_DS, parties),),
+        groups=((Tag.NO_PARTY_IDS, parties),),
         after=order,
         millis=4_000,
     )

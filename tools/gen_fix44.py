@@ -68,6 +68,7 @@ ENUM_FIELDS = [
 
 def snake(name: str) -> str:
     """CamelCase FIX name to UPPER_SNAKE (MsgSeqNum -> MSG_SEQ_NUM, ClOrdID -> CL_ORD_ID)."""
+    name = name.replace("IDs", "Ids")  # NoPartyIDs -> NO_PARTY_IDS, not NO_PARTY_I_DS
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
     return s.upper()
