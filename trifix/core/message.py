@@ -506,7 +506,7 @@ class Message(FieldMap):
         self.raw = None
         self._tags.append(key)
         self._values.append(raw)
-        self._index.setdefault(key, raw)
+        self._index[key] = raw  # the last occurrence, as for a parsed message
         return self
 
     def remove(self, tag: int) -> bool:
