@@ -44,6 +44,11 @@ _MISSING: Any = object()
 
 _FIX44 = Dictionary.fix44()
 _HEADER_KEYS: Final = frozenset(_FIX44.header.keys)
+# The fields of header groups (NoHops) belong in the header too, after their count field.
+_HEADER_GROUP_KEYS: Final = frozenset(
+    k for g in _FIX44.header.groups.values() for k in g.entry.keys
+)
+_HEADER_SIDE: Final = _HEADER_KEYS | _HEADER_GROUP_KEYS
 _LENGTH_KEYS: Final = {b"%d" % k: b"%d" % v for k, v in _FIX44.length_fields.items()}
 _LENGTH_SET: Final = frozenset(_LENGTH_KEYS)
 # Only '=' and SOH survive this deletion; a well-formed frame leaves "=\x01" repeated.
@@ -356,7 +361,7 @@ class Message(FieldMap):
         for tag, value in fields:
             key = keys.get(tag) or tag_key(tag)
             raw = value.encode() if type(value) is str else format_value(value)
-            if key in _HEADER_KEYS:
+            if key in _HEADER_SIDE:
                 htags.append(key)
                 hvals.append(raw)
             else:
@@ -462,7 +467,7 @@ class Message(FieldMap):
         elif key in _HEADER_KEYS:
             i = 1
             n = len(tags)
-            while i < n and tags[i] in _HEADER_KEYS:
+            while i < n and tags[i] in _HEADER_SIDE:
                 i += 1
             tags.insert(i, key)
             self._values.insert(i, raw)
@@ -498,15 +503,31 @@ class Message(FieldMap):
 
     def append(self, tag: int, value: Any) -> Message:
         """Append a field at the end (repeats allowed: that is how groups are written), except
-        that a header field goes into the header, as `set` does."""
+        that a header field goes into the header, as `set` does, and a header group's field
+        (NoHops) to the end of the header."""
         key = tag_key(tag)
-        if key in _HEADER_KEYS and key != _MSG_TYPE_KEY:
-            return self.set(tag, value)
+        if key in _HEADER_SIDE and key != _MSG_TYPE_KEY:
+            if key in _HEADER_KEYS:
+                return self.set(tag, value)
+            return self._append_to_header(key, format_value(value))
         raw = format_value(value)
         self.raw = None
         self._tags.append(key)
         self._values.append(raw)
         self._index[key] = raw  # the last occurrence, as for a parsed message
+        return self
+
+    def _append_to_header(self, key: bytes, raw: bytes) -> Message:
+        """Append a header group's field (NoHops) at the end of the header, not the body."""
+        tags = self._tags
+        i = 1
+        n = len(tags)
+        while i < n and tags[i] in _HEADER_SIDE:
+            i += 1
+        self.raw = None
+        tags.insert(i, key)
+        self._values.insert(i, raw)
+        self._index[key] = raw
         return self
 
     def remove(self, tag: int) -> bool:
