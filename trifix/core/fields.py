@@ -117,7 +117,9 @@ def parse_month_year(raw: bytes) -> MonthYear:
 
 
 # A memo of the last formatted second, swapped as one tuple (safe to share between threads).
-_last_second: list[tuple[int, bytes]] = [(-1, b"")]
+# Keyed by the exact calendar second: a float timestamp truncates towards zero before 1970 and
+# rounds microseconds up into the next second after 2242, so it cannot name the second.
+_last_second: list[tuple[tuple[int, int, int, int], bytes]] = [((-1, 0, 0, 0), b"")]
 
 
 def format_utc_timestamp(value: datetime, precision: int = 3) -> bytes:
@@ -127,7 +129,7 @@ def format_utc_timestamp(value: datetime, precision: int = 3) -> bytes:
     """
     if value.tzinfo is UTC and precision == 3:
         # Hot path (every SendingTime): reuse the formatted second while it lasts.
-        second = int(value.timestamp())
+        second = (value.toordinal(), value.hour, value.minute, value.second)
         cached = _last_second[0]
         if cached[0] != second:
             cached = _last_second[0] = (second, format_utc_timestamp(value, 0))
