@@ -123,14 +123,14 @@ def test_valid_messages_built_with_the_encoder_pass() -> None:
         (Tag.ORD_TYPE, "1"),
     )
     msg.add_group(
-        Tag.NO_PARTY_I_DS,
+        Tag.NO_PARTY_IDS,
         [
             [(Tag.PARTY_ID, "DESK1"), (Tag.PARTY_ID_SOURCE, "D"), (Tag.PARTY_ROLE, 1)],
             [
                 (Tag.PARTY_ID, "TRADER9"),
                 (Tag.PARTY_ID_SOURCE, "D"),
                 (Tag.PARTY_ROLE, 12),
-                (Tag.NO_PARTY_SUB_I_DS, [[(Tag.PARTY_SUB_ID, "X"), (Tag.PARTY_SUB_ID_TYPE, 1)]]),
+                (Tag.NO_PARTY_SUB_IDS, [[(Tag.PARTY_SUB_ID, "X"), (Tag.PARTY_SUB_ID_TYPE, 1)]]),
             ],
         ],
     )
