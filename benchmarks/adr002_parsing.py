@@ -1,8 +1,8 @@
 """The measurements behind ADR-002 (parsing strategy), reproducible.
 
-Run ``python benchmarks/adr002_parsing.py`` (about 1 min; ``--quick`` for a few seconds). For
-the three messages of bench_codec.py it times, with timeit (best of several repeats,
-nanoseconds per message):
+Run ``python benchmarks/adr002_parsing.py`` (under a minute; ``--quick`` for a few seconds).
+For the three messages of bench_codec.py it times, in nanoseconds per message (best of several
+interleaved passes):
 
 * the header check: one regular expression for 8=, 9= and 35=;
 * the CheckSum: ``sum()`` against zlib.adler32 on chunks of at most 256 bytes (the low 16 bits of
@@ -20,12 +20,12 @@ import argparse
 import platform
 import re
 import sys
-import timeit
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from _timing import Cells
 from bench_codec import SPECS, trifix_builder
 
 import trifix.core.message as message_module
@@ -119,23 +119,16 @@ class _Everything(frozenset[bytes]):
         return False
 
 
-def best_ns(fn: Callable[[], object], repeat: int, min_time: float) -> float:
-    timer = timeit.Timer(fn)
-    n = 1
-    while True:
-        t = timer.timeit(n)
-        if t >= min_time:
-            break
-        n *= 2 if t > min_time / 10 else 10
-    return min(timer.repeat(repeat, n)) / n * 1e9
+def feed_loop(raw: bytes) -> Callable[[], object]:
+    feed = Framer().feed
+    return lambda: feed(raw)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    repeat, min_time = (3, 0.01) if args.quick else (7, 0.1)
-    print(f"Python {platform.python_version()}, ns per message (best of {repeat})")
+    cells = Cells(min_time=0.005, passes=3) if args.quick else Cells(min_time=0.04, passes=9)
 
     frames = [(spec, trifix_builder(spec)([v for _, v in spec.fields])) for spec in SPECS]
     for _, raw in frames:
@@ -147,53 +140,48 @@ def main() -> int:
         assert checksum(body) == checksum_ascii(body) == sum(body) % 256 == int(raw[-4:-1])
         assert frame_checksum(raw) == int(raw[-4:-1])
 
-    rows: list[tuple[str, Callable[[bytes], Callable[[], object]]]] = [
-        ("header: regex for 8=, 9=, 35=", lambda raw: lambda: HEAD.match(raw)),
-        ("checksum: sum(body) % 256", lambda raw: lambda b=raw[:-7]: sum(b) % 256),
-        (
-            "checksum: adler32 <=256-byte chunks (chosen)",
-            lambda raw: lambda b=raw[:-7]: checksum(b),
+    rows: dict[str, Callable[[bytes], Callable[[], object]]] = {
+        "header: regex for 8=, 9=, 35=": lambda raw: lambda: HEAD.match(raw),
+        "checksum: sum(body) % 256": lambda raw: lambda b=raw[:-7]: sum(b) % 256,
+        "checksum: adler32 <=256-byte chunks (chosen)": lambda raw: lambda b=raw[:-7]: checksum(b),
+        "checksum: the framer's call on the whole frame": lambda raw: lambda: frame_checksum(raw),
+        "checksum: adler32, 515-byte chunks if isascii()": (
+            lambda raw: lambda b=raw[:-7]: checksum_ascii(b)
         ),
-        ("checksum: the framer's call on the whole frame", lambda raw: lambda: frame_checksum(raw)),
-        (
-            "checksum: adler32, 515-byte chunks if isascii()",
-            lambda raw: lambda b=raw[:-7]: checksum_ascii(b),
-        ),
-        (
-            "checksum: one adler32 call (no chunking)",
-            lambda raw: lambda b=raw[:-7]: zlib.adler32(b),
-        ),
-        ("split: translate check + replace/split (chosen)", lambda raw: lambda: split_fast(raw)),
-        ("split: re.findall + zip", lambda raw: lambda: split_findall(raw)),
-        ("split: split(SOH) + partition loop", lambda raw: lambda: split_partition(raw)),
-        ("split: per-byte scan", lambda raw: lambda: split_per_byte(raw)),
-        ("Message.from_frame (fast path)", lambda raw: lambda: Message.from_frame(raw)),
-    ]
+        "checksum: one adler32 call (no chunking)": lambda raw: lambda b=raw[:-7]: zlib.adler32(b),
+        "split: translate check + replace/split (chosen)": lambda raw: lambda: split_fast(raw),
+        "split: re.findall + zip": lambda raw: lambda: split_findall(raw),
+        "split: split(SOH) + partition loop": lambda raw: lambda: split_partition(raw),
+        "split: per-byte scan": lambda raw: lambda: split_per_byte(raw),
+        "Message.from_frame (fast path)": lambda raw: lambda: Message.from_frame(raw),
+        "Framer.feed (whole: framing + checksum + parse)": feed_loop,
+    }
+    for label, make in rows.items():
+        for spec, raw in frames:
+            cells.add((label, spec.msg_type), make(raw))
+    slow_label = "Message.from_frame (slow path, forced)"
+    with slow_path_forced() as forced:
+        if forced:
+            for _, raw in frames:
+                assert Message.from_frame(raw).tag_keys() == split_fast(raw)[0]  # type: ignore[index]
+    if forced:
+        for spec, raw in frames:
+            cells.add(
+                (slow_label, spec.msg_type),
+                lambda r=raw: Message.from_frame(r),
+                around=slow_path_forced,
+            )
+        rows[slow_label] = rows["Message.from_frame (fast path)"]
+    cells.run()
+
+    print(f"Python {platform.python_version()}; ns per message, best of {cells.passes} passes")
     names = [f"{spec.name.split(' (')[0][:20]} {len(raw)}B" for spec, raw in frames]
     print(f"{'':<50}" + "".join(f"{name:>26}" for name in names))
-    for label, make in rows:
-        cells = [best_ns(make(raw), repeat, min_time) for _, raw in frames]
-        print(f"{label:<50}" + "".join(f"{ns:>26,.0f}" for ns in cells))
-    with slow_path_forced() as forced:
-        cells_text = []
-        for _, raw in frames:
-            if forced:
-                msg = Message.from_frame(raw)
-                assert msg.tag_keys() == split_fast(raw)[0]  # type: ignore[index]
-                cells_text.append(
-                    f"{best_ns(lambda r=raw: Message.from_frame(r), repeat, min_time):>26,.0f}"
-                )
-            else:
-                cells_text.append(f"{'n/a':>26}")
-        print(f"{'Message.from_frame (slow path, forced)':<50}" + "".join(cells_text))
-    cells = []
-    for _, raw in frames:
-        feed = Framer().feed
-        cells.append(best_ns(lambda f=feed, r=raw: f(r), repeat, min_time))
-    print(
-        f"{'Framer.feed (whole: framing + checksum + parse)':<50}"
-        + "".join(f"{ns:>26,.0f}" for ns in cells)
-    )
+    for label in rows:
+        cells_text = [f"{cells.ns((label, spec.msg_type)):>26,.0f}" for spec, _ in frames]
+        print(f"{label:<50}" + "".join(cells_text))
+    if not forced:
+        print(f"{slow_label:<50} not measured: trifix.core.message changed shape")
     return 0
 
 

@@ -426,7 +426,7 @@ def report(cases: list[Case], stat: str, args: argparse.Namespace) -> str:
         ft = case.parse_findall.ns(stat)
         print(
             f"{'':<24} {'re.findall':<13} {_rate(ft):>12} {ft / 1000:>6.2f}  "
-            f"{'(scale only)':>15} {'':>6}  {'':>6}  trifix parse = {ft / pt:.2f}x its rate"
+            f"{'(scale only)':>15} {'':>6}  {'':>6}  trifix parse at {ft / pt:.2f}x this rate"
         )
     print()
     timings = [t for case in cases for group in case.groups() for t in group]
