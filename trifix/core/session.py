@@ -656,8 +656,10 @@ class Session:
         gap = self._gap
         if gap is not None:
             gap.highest = max(gap.highest, received)
-            covered = gap.begin <= expected and (gap.end == 0 or gap.end >= received - 1)
-            if covered and not s.send_redundant_resend_requests:
+            # The outstanding request covers any later message too: with EndSeqNo 0 the peer
+            # resends all it has sent, and a chunked request moves on chunk by chunk to
+            # `highest` (see _drain_stash).
+            if not s.send_redundant_resend_requests:
                 return
         chunk = s.resend_request_chunk_size
         end = 0 if chunk == 0 else min(expected + chunk - 1, received - 1)
