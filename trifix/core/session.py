@@ -547,6 +547,12 @@ class Session:
         self._events.append(AdminMessageReceived(msg))
         replay_from: int | None = None
         our_next_before_logon = self._next_out
+        in_sequence = seq == expected
+        if in_sequence:
+            # Processed: our answer's NextExpectedMsgSeqNum (789) and LastMsgSeqNumProcessed
+            # (369) must count it, or the peer replays its Logon to us.
+            self._next_in = seq + 1
+            self._store_dirty = True
         if acceptor:
             self._send_logon(now, reset)
         if s.enable_next_expected_msg_seq_num and next_expected is not None:
@@ -563,9 +569,7 @@ class Session:
         self._events.append(LoggedOn(self._heartbeat_interval, reset))
         if replay_from is not None:
             self._events.append(ResendRequested(replay_from, our_next_before_logon - 1))
-        if seq == expected:
-            self._next_in = seq + 1
-            self._store_dirty = True
+        if in_sequence:
             self._drain(now)
         else:
             self._stash[seq] = None  # counted once the gap below it is filled
