@@ -65,7 +65,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    cells = Cells(min_time=0.005, passes=3) if args.quick else Cells(min_time=0.04, passes=9)
+    cells = Cells(min_time=0.005, passes=3) if args.quick else Cells(min_time=0.01, passes=30)
 
     frames = {s.msg_type: (s, trifix_builder(s)([v for _, v in s.fields])) for s in SPECS}
     for label, stmt in BUILD.items():

@@ -128,7 +128,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    cells = Cells(min_time=0.005, passes=3) if args.quick else Cells(min_time=0.04, passes=9)
+    cells = Cells(min_time=0.005, passes=3) if args.quick else Cells(min_time=0.01, passes=30)
 
     frames = [(spec, trifix_builder(spec)([v for _, v in spec.fields])) for spec in SPECS]
     for _, raw in frames:

@@ -369,6 +369,9 @@ class Session:
         if mt == _MT_SEQUENCE_RESET and msg.get(Tag.GAP_FILL_FLAG) != _Y:
             self._on_sequence_reset(msg, seq, now, gap_fill=False)  # Reset mode: seq ignored
             return
+        if mt == _MT_LOGON and state is SessionState.ACTIVE:
+            self._on_logon_while_active(msg, seq, now)  # a reset starts at 1: no seq checks
+            return
         expected = self._next_in
         if seq > expected:
             if mt == _MT_RESEND_REQUEST:
@@ -457,7 +460,7 @@ class Session:
         elif mt == _MT_LOGOUT:
             self._on_logout(msg, now)
         elif mt == _MT_LOGON:
-            self._on_logon_while_active(msg, now)
+            self._on_logon_while_active(msg, seq, now)
 
     def _drain(self, now: datetime) -> None:
         """Process stashed messages that are now in sequence; close or extend the gap."""
@@ -575,10 +578,14 @@ class Session:
             self._stash[seq] = None  # counted once the gap below it is filled
             self._request_gap(expected, seq, now)
 
-    def _on_logon_while_active(self, msg: Message, now: datetime) -> None:
-        """A Logon inside an active session: only a sequence reset (141=Y) is legal."""
+    def _on_logon_while_active(self, msg: Message, seq: int, now: datetime) -> None:
+        """A Logon inside an active session: only a sequence reset (141=Y, 34=1) is legal."""
+        text = None
         if msg.get(Tag.RESET_SEQ_NUM_FLAG) != _Y:
             text = "Logon received while already logged on"
+        elif seq != 1:
+            text = f"ResetSeqNumFlag=Y with MsgSeqNum {seq}, expected 1"
+        if text is not None:
             self._send_logout(now, text)
             self._disconnect(text, error=True)
             return
