@@ -12,9 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession, raw_frame
+from tests.core.session_pair import T0, DirectSession
 from trifix.core.events import (
-    AdminMessageReceived,
     AppMessageReceived,
     BusinessRejectSent,
     Disconnected,
@@ -24,7 +23,6 @@ from trifix.core.events import (
     GapFilled,
     GarbledMessageIgnored,
     LogoutSent,
-    RejectReceived,
     RejectSent,
 )
 from trifix.core.message import Message
@@ -380,122 +378,6 @@ def test_2_m_supported_app_msg_type_delivered(role: Role) -> None:
     d.receive(NEWS, *news("a"))
     assert headlines(d.events()) == [b"a"]
     assert d.sent() == []
-
-
-# -- 7: Reject received ----------------------------------------------------------------------------
-
-
-@ROLES
-def test_7_reject_received_delivered_not_answered(role: Role) -> None:
-    d = logged_on(role)
-    d.receive(
-        MsgType.REJECT,
-        (Tag.REF_SEQ_NUM, 1),
-        (Tag.REF_TAG_ID, 58),
-        (Tag.SESSION_REJECT_REASON, 5),
-        (Tag.TEXT, "bad value"),
-    )
-    events = d.events()
-    assert [type(e) for e in events] == [AdminMessageReceived, RejectReceived]
-    received = events[1]
-    assert isinstance(received, RejectReceived)
-    assert (received.ref_seq, received.reason, received.text) == (1, 5, "bad value")
-    assert received.message.msg_type == MsgType.REJECT
-    assert d.sent() == []
-    assert d.session.next_target_seq == 3
-    assert d.session.is_logged_on
-
-
-# -- 14: invalid messages answered with the validator's Reject ------------------------------------
-
-NEWS_HEAD = ((Tag.HEADLINE, "h"),)
-LINES = ((Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
-
-
-@ROLES
-@pytest.mark.parametrize(
-    ("body", "reason", "ref_tag", "text"),
-    [
-        (LINES, R.REQUIRED_TAG_MISSING, 148, "Required tag missing, field=148"),
-        (
-            (*NEWS_HEAD, (Tag.CL_ORD_ID, "X"), *LINES),
-            R.TAG_NOT_DEFINED_FOR_THIS_MESSAGE_TYPE,
-            11,
-            "Tag not defined for this message type, field=11",
-        ),
-        ((*NEWS_HEAD, (4999, "x"), *LINES), R.UNDEFINED_TAG, 4999, "Undefined tag, field=4999"),
-        (
-            ((Tag.HEADLINE, ""), *LINES),
-            R.TAG_SPECIFIED_WITHOUT_A_VALUE,
-            148,
-            "Tag specified without a value, field=148",
-        ),
-        (
-            (*NEWS_HEAD, (Tag.URGENCY, "9"), *LINES),
-            R.VALUE_IS_INCORRECT,
-            61,
-            "Value is incorrect (out of range) for this tag, field=61",
-        ),
-        (
-            (*NEWS_HEAD, (Tag.ORIG_TIME, "yesterday"), *LINES),
-            R.INCORRECT_DATA_FORMAT_FOR_VALUE,
-            42,
-            "Incorrect data format for value, field=42",
-        ),
-        (
-            (*NEWS_HEAD, *LINES, (Tag.HEADLINE, "again")),
-            R.TAG_APPEARS_MORE_THAN_ONCE,
-            148,
-            "Tag appears more than once, field=148",
-        ),
-        (
-            (*NEWS_HEAD, *LINES, (Tag.POSS_RESEND, "N")),
-            R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER,
-            97,
-            "Tag specified out of required order, field=97",
-        ),
-        (
-            (*NEWS_HEAD, (Tag.NO_LINES_OF_TEXT, 2), (Tag.TEXT, "line")),
-            R.INCORRECT_NUM_IN_GROUP_COUNT_FOR_REPEATING_GROUP,
-            33,
-            "Incorrect NumInGroup count for repeating group, field=33 (NumInGroup says 2, found 1)",
-        ),
-    ],
-    ids=lambda v: str(int(v)) if isinstance(v, SessionRejectReason) else None,
-)
-def test_14_invalid_message_rejected_with_reason_and_ref_tag(
-    role: Role, body: tuple[tuple[int, object], ...], reason: R, ref_tag: int, text: str
-) -> None:
-    d = logged_on(role)
-    d.receive(NEWS, *body)
-    [reject] = d.sent()
-    assert_reject(reject, 2, reason, ref_tag, NEWS)
-    assert reject.get(Tag.TEXT) == text.encode()
-    assert reject.get(Tag.MSG_SEQ_NUM) == b"2"
-    assert d.events() == [RejectSent(2, reason, ref_tag, text)]
-    assert d.session.next_target_seq == 3  # consumed
-    assert d.session.is_logged_on
-    d.receive(NEWS, *news("next"))  # and the session carries on
-    assert headlines(d.events()) == [b"next"]
-
-
-@ROLES
-def test_14_invalid_admin_message_rejected_not_acted_on(role: Role) -> None:
-    d = logged_on(role)
-    d.receive(MsgType.TEST_REQUEST)  # TestReqID (112) missing
-    [reject] = d.sent()  # no Heartbeat
-    assert_reject(reject, 2, R.REQUIRED_TAG_MISSING, Tag.TEST_REQ_ID, MsgType.TEST_REQUEST)
-    assert d.session.next_target_seq == 3
-
-
-@ROLES
-def test_14_missing_msg_seq_num_rejected(role: Role) -> None:
-    d = logged_on(role)
-    sender, target = d.settings.target_comp_id, d.settings.sender_comp_id
-    d.feed(raw_frame([(35, NEWS), (49, sender), (56, target), (52, T0), *news("a")]))
-    [reject] = d.sent()
-    assert_reject(reject, 0, R.REQUIRED_TAG_MISSING, Tag.MSG_SEQ_NUM, NEWS)
-    assert d.session.next_target_seq == 2  # nothing to consume
 
 
 # -- 19: PossResend ------------------------------------------------------------------------------

@@ -1,0 +1,161 @@
+"""FIX session-layer test cases 7 (Reject received) and 14 (invalid messages answered with the
+validator's Reject: SessionRejectReason, RefTagID, RefMsgType, Text), FIX 4.4, for both roles."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.core.session_pair import T0, DirectSession, raw_frame
+from trifix.core.events import (
+    AdminMessageReceived,
+    AppMessageReceived,
+    Event,
+    RejectReceived,
+    RejectSent,
+)
+from trifix.core.message import Message
+from trifix.core.settings import Role
+from trifix.core.tags import MsgType, SessionRejectReason, Tag
+
+ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
+NEWS = MsgType.NEWS
+R = SessionRejectReason
+
+
+def news(headline: str) -> tuple[tuple[int, object], ...]:
+    """The body of a minimal valid News (B)."""
+    return ((Tag.HEADLINE, headline), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
+
+
+def logged_on(role: Role) -> DirectSession:
+    d = DirectSession(role)
+    d.logon()
+    return d
+
+
+def headlines(events: list[Event]) -> list[bytes | None]:
+    return [e.message.get(Tag.HEADLINE) for e in events if isinstance(e, AppMessageReceived)]
+
+
+def assert_reject(msg: Message, ref_seq: int, reason: int, ref_tag: int, ref_type: str) -> None:
+    assert msg.msg_type == MsgType.REJECT
+    assert msg.get(Tag.REF_SEQ_NUM) == b"%d" % ref_seq
+    assert msg.get(Tag.SESSION_REJECT_REASON) == b"%d" % reason
+    assert msg.get(Tag.REF_TAG_ID) == b"%d" % ref_tag
+    assert msg.get(Tag.REF_MSG_TYPE) == ref_type.encode()
+
+
+# -- 7: Reject received ----------------------------------------------------------------------------
+
+
+@ROLES
+def test_7_reject_received_delivered_not_answered(role: Role) -> None:
+    d = logged_on(role)
+    d.receive(
+        MsgType.REJECT,
+        (Tag.REF_SEQ_NUM, 1),
+        (Tag.REF_TAG_ID, 58),
+        (Tag.SESSION_REJECT_REASON, 5),
+        (Tag.TEXT, "bad value"),
+    )
+    events = d.events()
+    assert [type(e) for e in events] == [AdminMessageReceived, RejectReceived]
+    received = events[1]
+    assert isinstance(received, RejectReceived)
+    assert (received.ref_seq, received.reason, received.text) == (1, 5, "bad value")
+    assert received.message.msg_type == MsgType.REJECT
+    assert d.sent() == []
+    assert d.session.next_target_seq == 3
+    assert d.session.is_logged_on
+
+
+# -- 14: invalid messages answered with the validator's Reject ------------------------------------
+
+NEWS_HEAD = ((Tag.HEADLINE, "h"),)
+LINES = ((Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
+
+
+@ROLES
+@pytest.mark.parametrize(
+    ("body", "reason", "ref_tag", "text"),
+    [
+        (LINES, R.REQUIRED_TAG_MISSING, 148, "Required tag missing, field=148"),
+        (
+            (*NEWS_HEAD, (Tag.CL_ORD_ID, "X"), *LINES),
+            R.TAG_NOT_DEFINED_FOR_THIS_MESSAGE_TYPE,
+            11,
+            "Tag not defined for this message type, field=11",
+        ),
+        ((*NEWS_HEAD, (4999, "x"), *LINES), R.UNDEFINED_TAG, 4999, "Undefined tag, field=4999"),
+        (
+            ((Tag.HEADLINE, ""), *LINES),
+            R.TAG_SPECIFIED_WITHOUT_A_VALUE,
+            148,
+            "Tag specified without a value, field=148",
+        ),
+        (
+            (*NEWS_HEAD, (Tag.URGENCY, "9"), *LINES),
+            R.VALUE_IS_INCORRECT,
+            61,
+            "Value is incorrect (out of range) for this tag, field=61",
+        ),
+        (
+            (*NEWS_HEAD, (Tag.ORIG_TIME, "yesterday"), *LINES),
+            R.INCORRECT_DATA_FORMAT_FOR_VALUE,
+            42,
+            "Incorrect data format for value, field=42",
+        ),
+        (
+            (*NEWS_HEAD, *LINES, (Tag.HEADLINE, "again")),
+            R.TAG_APPEARS_MORE_THAN_ONCE,
+            148,
+            "Tag appears more than once, field=148",
+        ),
+        (
+            (*NEWS_HEAD, *LINES, (Tag.POSS_RESEND, "N")),
+            R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER,
+            97,
+            "Tag specified out of required order, field=97",
+        ),
+        (
+            (*NEWS_HEAD, (Tag.NO_LINES_OF_TEXT, 2), (Tag.TEXT, "line")),
+            R.INCORRECT_NUM_IN_GROUP_COUNT_FOR_REPEATING_GROUP,
+            33,
+            "Incorrect NumInGroup count for repeating group, field=33 (NumInGroup says 2, found 1)",
+        ),
+    ],
+    ids=lambda v: str(int(v)) if isinstance(v, SessionRejectReason) else None,
+)
+def test_14_invalid_message_rejected_with_reason_and_ref_tag(
+    role: Role, body: tuple[tuple[int, object], ...], reason: R, ref_tag: int, text: str
+) -> None:
+    d = logged_on(role)
+    d.receive(NEWS, *body)
+    [reject] = d.sent()
+    assert_reject(reject, 2, reason, ref_tag, NEWS)
+    assert reject.get(Tag.TEXT) == text.encode()
+    assert reject.get(Tag.MSG_SEQ_NUM) == b"2"
+    assert d.events() == [RejectSent(2, reason, ref_tag, text)]
+    assert d.session.next_target_seq == 3  # consumed
+    assert d.session.is_logged_on
+    d.receive(NEWS, *news("next"))  # and the session carries on
+    assert headlines(d.events()) == [b"next"]
+
+
+@ROLES
+def test_14_invalid_admin_message_rejected_not_acted_on(role: Role) -> None:
+    d = logged_on(role)
+    d.receive(MsgType.TEST_REQUEST)  # TestReqID (112) missing
+    [reject] = d.sent()  # no Heartbeat
+    assert_reject(reject, 2, R.REQUIRED_TAG_MISSING, Tag.TEST_REQ_ID, MsgType.TEST_REQUEST)
+    assert d.session.next_target_seq == 3
+
+
+@ROLES
+def test_14_missing_msg_seq_num_rejected(role: Role) -> None:
+    d = logged_on(role)
+    sender, target = d.settings.target_comp_id, d.settings.sender_comp_id
+    d.feed(raw_frame([(35, NEWS), (49, sender), (56, target), (52, T0), *news("a")]))
+    [reject] = d.sent()
+    assert_reject(reject, 0, R.REQUIRED_TAG_MISSING, Tag.MSG_SEQ_NUM, NEWS)
+    assert d.session.next_target_seq == 2  # nothing to consume
