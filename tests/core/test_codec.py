@@ -494,6 +494,14 @@ def test_fields_that_do_not_split_are_garbled(body: bytes, reason: str) -> None:
     assert [m.raw for m in only_messages(out[1:])] == [HEARTBEAT]
 
 
+def test_fields_that_do_not_split_are_garbled_on_the_slow_path_too() -> None:
+    # A BeginString longer than the fast path reads sends the frame through the slow path.
+    data = frame(f"35=0|{HEADER}58=ok|noequals|", begin_string=b"FIX." + b"9" * 27)
+    out = Framer().feed(data + HEARTBEAT)
+    assert out[0] == GarbledFrame(f"field without '=' at byte {data.index(b'noequals')}", data)
+    assert [m.raw for m in only_messages(out[1:])] == [HEARTBEAT]
+
+
 @pytest.mark.parametrize("last", [b"x", b"abc", b"\x00", b"x=1|abc", b"58=ok"])
 def test_last_field_not_terminated_before_the_trailer(last: bytes) -> None:
     # "...|58=ok|x10=NNN|": BodyLength points at "10=", but not at a field boundary.

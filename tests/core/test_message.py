@@ -651,3 +651,32 @@ def test_encode_requires_msg_type_first() -> None:
 def test_encode_of_a_parsed_message_is_the_frame() -> None:
     data = frame(f"35=D|{HEADER}11=A|453=1|448=P1|58=a=b|")
     assert Message.from_frame(data).encode() == data
+
+
+# -- the session's raw fast paths ------------------------------------------------------------------
+
+
+def test_stamp_header_inserts_in_order_after_msg_type() -> None:
+    msg = Message.new("D", (Tag.CL_ORD_ID, "A"))
+    msg.stamp_header(
+        [(b"49", b"ME"), (b"56", b"YOU"), (b"34", b"7"), (b"52", b"20240304-05:06:07")]
+    )
+    assert str(msg) == "35=D|49=ME|56=YOU|34=7|52=20240304-05:06:07|11=A"
+    assert msg.get_int(Tag.MSG_SEQ_NUM) == 7
+    assert msg.raw is None
+
+
+def test_stamp_header_replaces_existing_fields_in_place() -> None:
+    msg = message(f"35=0|{HEADER}112=T|")
+    assert msg.raw is not None
+    msg.stamp_header([(b"34", b"8"), (b"43", b"Y"), (b"52", b"20240304-05:06:08.000")])
+    assert str(msg) == "35=0|43=Y|49=CLIENT|56=BROKER|34=8|52=20240304-05:06:08.000|112=T"
+    assert msg.get_bool(Tag.POSS_DUP_FLAG) is True
+    assert msg.raw is None
+    assert Message.from_frame(msg.encode()).get_int(34) == 8
+
+
+def test_get_key() -> None:
+    msg = message(f"35=0|{HEADER}")
+    assert msg.get_key(b"34") == b"2"
+    assert msg.get_key(b"112") is None

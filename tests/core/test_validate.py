@@ -581,6 +581,24 @@ def test_incorrect_num_in_group_market_data() -> None:
     assert_reject(body, R.INCORRECT_NUM_IN_GROUP_COUNT_FOR_REPEATING_GROUP, 268, "W")
 
 
+def test_group_entry_values_are_checked() -> None:
+    body = md_snapshot(2)
+    assert_valid(body)
+    multi = body + "276=A B|"  # QuoteCondition, in the last entry
+    assert_valid(multi)
+    assert_reject(
+        body.replace("270=1.08501", "270=abc"), R.INCORRECT_DATA_FORMAT_FOR_VALUE, 270, "W"
+    )
+    assert_reject(body + "276=A Q|", R.VALUE_IS_INCORRECT, 276, "W")
+
+
+def test_nested_group_count_at_the_end_of_the_message() -> None:
+    assert_valid(order("453=1|448=P1|802=0|"))
+    assert_reject(
+        order("453=1|448=P1|802=1|"), R.INCORRECT_NUM_IN_GROUP_COUNT_FOR_REPEATING_GROUP, 802, "D"
+    )
+
+
 def test_incorrect_num_in_header_group() -> None:
     body = "35=0|49=CLIENT|56=BROKER|34=2|52=20240304-05:06:07|627=3|628=H1|628=H2|"
     assert_reject(body, R.INCORRECT_NUM_IN_GROUP_COUNT_FOR_REPEATING_GROUP, 627, "0")
