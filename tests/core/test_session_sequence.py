@@ -1,5 +1,5 @@
-"""FIX session-layer test cases 2 (message standard header), 7 (Reject received), 14 (invalid
-messages) and 19 (PossResend), FIX 4.4, for both roles.
+"""FIX session-layer test cases 2 (message standard header) and 19 (PossResend), FIX 4.4, for
+both roles (7 and 14 are in test_session_reject.py).
 
 The session under test is logged on (both sequence numbers at 2); the test writes the peer's
 frames by hand and checks what goes back, the events and the sequence numbers.
