@@ -26,7 +26,9 @@ _BEGIN: Final = b"8="
 _SYNC: Final = b"8=FIX"
 _MAX_BEGIN_STRING: Final = 32  # "FIX.4.4", "FIXT.1.1": anything longer is not a header
 _TRAILER_SUM: Final = sum(b"10=\x01")
-_HEAD: Final = re.compile(rb"8=FIX[^\x01]{0,27}\x019=([0-9]{1,8})\x0135=")
+# The fast path's view of 8, 9 and 35; compiled per framer with at most as many BodyLength
+# digits as its limit has, like the slow path, so that chunking never changes the verdict.
+_HEAD: Final = rb"8=FIX[^\x01]{0,27}\x019=([0-9]{1,%d})\x0135="
 _from_frame: Final = Message.from_frame
 
 
@@ -57,13 +59,14 @@ class Framer:
             reported garbled without being buffered.
     """
 
-    __slots__ = ("_buf", "_max_body", "_max_digits", "_skipping")
+    __slots__ = ("_buf", "_head", "_max_body", "_max_digits", "_skipping")
 
     def __init__(self, *, max_body_length: int = DEFAULT_MAX_BODY_LENGTH) -> None:
         if max_body_length < 1:
             raise LocalProtocolError("max_body_length must be positive")
         self._max_body = max_body_length
         self._max_digits = len(str(max_body_length))
+        self._head = re.compile(_HEAD % self._max_digits)
         self._buf = b""
         self._skipping = False
 
@@ -84,9 +87,10 @@ class Framer:
         n = len(buf)
         pos = 0
         max_body = self._max_body
+        match_head = self._head.match
         while pos < n:
             # Fast path: a whole, well-formed frame (the overwhelmingly common case).
-            head = _HEAD.match(buf, pos)
+            head = match_head(buf, pos)
             if head is not None:
                 body_length = int(head[1])
                 cpos = head.end() - 3 + body_length
