@@ -275,6 +275,33 @@ def test_leading_zeros_in_body_length_are_read_as_a_number() -> None:
     assert fields(msg) == fields(Message.from_frame(HEARTBEAT))
 
 
+@pytest.mark.parametrize(
+    ("limit", "zeros", "accepted"),
+    [
+        (DEFAULT_MAX_BODY_LENGTH, 5, True),  # 7 digits: as many as the limit has
+        (DEFAULT_MAX_BODY_LENGTH, 6, False),  # 8 digits: more than 1048576 has
+        (4096, 2, True),
+        (4096, 3, False),
+    ],
+)
+def test_zero_padded_body_length_is_judged_the_same_in_any_chunking(
+    limit: int, zeros: int, accepted: bool
+) -> None:
+    # FIX ints may carry leading zeros, but the framer reads at most as many BodyLength digits
+    # as its limit has; whether the frame arrives whole or in pieces must not matter.
+    data = HEARTBEAT.replace(b"\x019=", b"\x019=" + b"0" * zeros, 1)
+    data = data[:-4] + b"%03d\x01" % (sum(data[:-7]) % 256)
+    for cut in range(len(data) + 1):
+        framer = Framer(max_body_length=limit)
+        out = framer.feed(data[:cut]) + framer.feed(data[cut:]) + framer.close()
+        if accepted:
+            (msg,) = only_messages(out)
+            assert fields(msg) == fields(Message.from_frame(HEARTBEAT)), cut
+        else:
+            assert out[0].reason == "BodyLength (9) is too long", cut  # type: ignore[union-attr]
+            assert all(isinstance(f, GarbledFrame) for f in out), cut
+
+
 @pytest.mark.parametrize("delta", [-3, -1, 1, 2, 6])
 def test_body_length_pointing_elsewhere(delta: int) -> None:
     length = len(HEARTBEAT) - len(b"8=FIX.4.4\x019=49\x01") - 7
