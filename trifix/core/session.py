@@ -345,7 +345,7 @@ class Session:
                 now,
             )
             return
-        if mt == _MT_LOGON and state is not SessionState.ACTIVE:
+        if mt == _MT_LOGON and state in (SessionState.AWAITING_LOGON, SessionState.LOGON_SENT):
             self._on_logon(msg, seq, now)
             return
         if s.check_comp_id and (
