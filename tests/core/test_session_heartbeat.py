@@ -228,3 +228,21 @@ def test_4_heartbeats_keep_a_quiet_pair_alive() -> None:
         assert side.events_of(SentTestRequest) == []
         assert side.sent_types().count(HB) == 10
         assert side.session.next_sender_seq == 12
+
+
+@ROLES
+def test_timers_before_logon_and_after_disconnect(role: Role) -> None:
+    d = DirectSession(role)
+    assert d.session.next_deadline() is None
+    d.session.handle_timer(d.now)  # disconnected: nothing to do
+    d.connect()
+    d.sent()
+    d.events()
+    d.session.handle_timer(d.now + timedelta(seconds=5))  # logon timeout not reached yet
+    assert d.events() == []
+    assert d.session.state is not SessionState.DISCONNECTED
+    d.session.connection_lost(d.now)
+    d.events()
+    d.session.handle_timer(d.now + timedelta(seconds=60))
+    assert d.events() == []
+    assert d.session.next_deadline() is None

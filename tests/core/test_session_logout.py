@@ -247,3 +247,22 @@ def test_12_13_logout_over_a_pair() -> None:
         assert (seqs.next_sender_seq, seqs.next_target_seq) == (1, 1)
     pair.logon()  # a new session period starts at 1
     assert pair.initiator.session.next_target_seq == 2
+
+
+@ROLES
+def test_12_comp_id_problem_while_logging_out_ends_at_once(role: Role) -> None:
+    d = logging_out(role)
+    d.receive(MsgType.HEARTBEAT, sender="XX")
+    out = d.sent()
+    assert [m.msg_type for m in out] == [MsgType.REJECT, LOGOUT]
+    assert out[1].get(Tag.TEXT) == b"CompID problem, field=49"
+    assert d.events()[-1] == Disconnected("CompID problem, field=49", error=True)
+
+
+@ROLES
+def test_12_logon_while_logging_out_refused(role: Role) -> None:
+    d = logging_out(role)
+    d.receive(MsgType.LOGON, (Tag.ENCRYPT_METHOD, 0), (Tag.HEART_BT_INT, 30))
+    [logout] = d.sent()
+    assert logout.get(Tag.TEXT) == b"Logon received while already logged on"
+    assert d.session.state is SessionState.DISCONNECTED

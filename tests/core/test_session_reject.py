@@ -159,3 +159,69 @@ def test_14_missing_msg_seq_num_rejected(role: Role) -> None:
     [reject] = d.sent()
     assert_reject(reject, 0, R.REQUIRED_TAG_MISSING, Tag.MSG_SEQ_NUM, NEWS)
     assert d.session.next_target_seq == 2  # nothing to consume
+
+
+# -- validation off: the header checks the session makes itself ----------------------------------
+
+
+def _raw(d: DirectSession, *fields: tuple[int, object]) -> bytes:
+    head = [(35, NEWS), (49, d.settings.target_comp_id), (56, d.settings.sender_comp_id)]
+    return raw_frame([*head, *fields, *news("a")])
+
+
+@ROLES
+@pytest.mark.parametrize(
+    ("fields", "reason", "ref_tag", "logout"),
+    [
+        (((Tag.SENDING_TIME, T0),), R.REQUIRED_TAG_MISSING, Tag.MSG_SEQ_NUM, False),
+        (((Tag.MSG_SEQ_NUM, "two"), (Tag.SENDING_TIME, T0)), R.REQUIRED_TAG_MISSING, 34, False),
+        (((Tag.MSG_SEQ_NUM, 2),), R.REQUIRED_TAG_MISSING, Tag.SENDING_TIME, True),
+        (
+            ((Tag.MSG_SEQ_NUM, 2), (Tag.SENDING_TIME, "20261125")),
+            R.INCORRECT_DATA_FORMAT_FOR_VALUE,
+            Tag.SENDING_TIME,
+            True,
+        ),
+        (
+            ((Tag.MSG_SEQ_NUM, 2), (Tag.SENDING_TIME, "20261125-25:00:00.000")),
+            R.INCORRECT_DATA_FORMAT_FOR_VALUE,
+            Tag.SENDING_TIME,
+            True,
+        ),
+        (
+            (
+                (Tag.MSG_SEQ_NUM, 2),
+                (Tag.SENDING_TIME, T0),
+                (Tag.POSS_DUP_FLAG, True),
+                (Tag.ORIG_SENDING_TIME, "yesterday"),
+            ),
+            R.INCORRECT_DATA_FORMAT_FOR_VALUE,
+            Tag.ORIG_SENDING_TIME,
+            False,
+        ),
+    ],
+    ids=[
+        "no-34",
+        "34-not-a-number",
+        "no-52",
+        "52-too-short",
+        "52-bad-hour",
+        "122-malformed",
+    ],
+)
+def test_validation_off_header_faults_still_answered(
+    role: Role,
+    fields: tuple[tuple[int, object], ...],
+    reason: R,
+    ref_tag: int,
+    logout: bool,
+) -> None:
+    d = DirectSession(role, validate=False)
+    d.logon()
+    d.feed(_raw(d, *fields))
+    out = d.sent()
+    assert [m.msg_type for m in out] == [MsgType.REJECT] + [MsgType.LOGOUT] * logout
+    ref_seq = 2 if any(t == Tag.MSG_SEQ_NUM and v == 2 for t, v in fields) else 0
+    assert_reject(out[0], ref_seq, reason, ref_tag, NEWS)
+    assert headlines(d.events()) == []
+    assert d.session.is_logged_on is not logout

@@ -186,6 +186,16 @@ def test_8_unstored_and_unreadable_messages_become_gap_fills(role: Role) -> None
 
 
 @ROLES
+def test_8_admin_messages_in_the_store_are_gap_filled(role: Role) -> None:
+    """A store may hold admin messages too (a driver that stores everything)."""
+    d = with_history(role)
+    heartbeat = d.frame(MsgType.HEARTBEAT, seq=4, sender="X", target="Y")
+    d.stored[4] = heartbeat
+    ask(d, 3, 5)
+    assert summary(d.replay(3, 5)) == [(3, NEWS, None), (4, RESET, 5), (5, NEWS, None)]
+
+
+@ROLES
 def test_8_persist_messages_off_one_gap_fill_for_the_whole_range(role: Role) -> None:
     d = with_history(role, persist_messages=False)
     assert d.stored == {}
@@ -308,6 +318,23 @@ def test_send_redundant_resend_requests(role: Role, redundant: bool) -> None:
     assert ranges(d.sent()) == ([(2, 0), (2, 0)] if redundant else [(2, 0)])
     gaps = [e for e in d.events() if isinstance(e, GapDetected)]
     assert gaps == [GapDetected(2, 5, 2, 0), GapDetected(2, 6, 2, 0)][: 2 if redundant else 1]
+
+
+@ROLES
+def test_unanswered_resend_request_sent_again_after_resend_request_timeout(role: Role) -> None:
+    d = DirectSession(role, resend_request_timeout=timedelta(seconds=10))
+    d.logon()
+    d.receive(NEWS, *news_body("5"), seq=5)
+    assert ranges(d.sent()) == [(2, 0)]
+    d.events()
+    assert d.session.next_deadline() == T0 + timedelta(seconds=10)
+    d.advance(9.999)
+    assert d.sent() == []
+    d.advance(0.001)
+    assert ranges(d.sent()) == [(2, 0)]
+    assert d.events() == [GapDetected(2, 5, 2, 0)]
+    d.receive(NEWS, *news_body("2"), seq=2, header=poss_dup())  # progress: the clock restarts
+    assert d.session.next_deadline() == T0 + timedelta(seconds=20)
 
 
 @ROLES
