@@ -294,6 +294,22 @@ def test_1S_reset_on_logon_answer_without_141_refused() -> None:
     assert_refused(d, "Logon answer lacks ResetSeqNumFlag=Y")
 
 
+def test_1S_unrequested_141_on_the_logon_answer_resets_both_sequences() -> None:
+    """An acceptor that resets on its own sends 141=Y on its answer and restarts all its
+    numbers once it is sent (QuickFIX does so in sendRaw): the Logon answer is its 1 and it
+    expects our next message as 1 too."""
+    d = DirectSession(Role.INITIATOR, next_sender_seq=10, next_target_seq=7)
+    d.connect()
+    d.sent()
+    d.events()
+    d.receive(LOGON, *HB_30, (Tag.RESET_SEQ_NUM_FLAG, True), seq=1)
+    assert d.sent() == []
+    events = d.events()
+    assert events[0] == SequencesReset("peer reset sequence numbers on Logon")
+    assert events[-1] == LoggedOn(30, True)
+    assert (d.session.next_sender_seq, d.session.next_target_seq) == (1, 2)
+
+
 def test_1B_logon_with_141_resets_and_is_answered_with_141() -> None:
     d = DirectSession(Role.ACCEPTOR, next_sender_seq=10, next_target_seq=7)
     d.sent()
