@@ -232,9 +232,9 @@ class FieldMap:
         """The value as a member of `enum` (an IntEnum or StrEnum of the field's values)."""
 
         def conv(raw: bytes) -> E:
-            text = raw.decode("latin-1")
             sample = next(iter(enum)).value
-            return enum(int(text) if isinstance(sample, int) else text)
+            # parse_int, not int(): int() takes " 5", "+5" and "1_0", which are not FIX ints.
+            return enum(parse_int(raw) if isinstance(sample, int) else raw.decode("latin-1"))
 
         return self._convert(tag, conv, default, enum.__name__)
 
