@@ -370,6 +370,26 @@ def test_invalid_enum_value(raw: str, enum: type[Side] | type[SessionRejectReaso
     assert (info.value.tag, info.value.missing) == (5000, False)
 
 
+@pytest.mark.parametrize("raw", ["1_0", " 5", "+5", "5 ", "5.0", "0x5"])
+def test_enum_of_ints_reads_only_fix_ints(raw: str) -> None:
+    # get_enum must agree with get_int on what an int is on the wire.
+    msg = message(f"35=3|{HEADER}45=1|373={raw}|")
+    with pytest.raises(FieldValueError):
+        msg.get_int(Tag.SESSION_REJECT_REASON)
+    with pytest.raises(FieldValueError) as info:
+        msg.get_enum(Tag.SESSION_REJECT_REASON, SessionRejectReason)
+    assert (info.value.tag, info.value.missing) == (373, False)
+
+
+def test_enum_of_ints_accepts_leading_zeros() -> None:
+    msg = message(f"35=3|{HEADER}45=1|373=05|")
+    assert msg.get_int(Tag.SESSION_REJECT_REASON) == 5
+    assert (
+        msg.get_enum(Tag.SESSION_REJECT_REASON, SessionRejectReason)
+        is SessionRejectReason.VALUE_IS_INCORRECT
+    )
+
+
 def test_leap_second_is_read_as_59() -> None:
     msg = message(f"35=0|{HEADER}60=20161231-23:59:60.500|")
     assert msg.get_utc_timestamp(60) == datetime(2016, 12, 31, 23, 59, 59, 500000, tzinfo=UTC)
