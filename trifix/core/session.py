@@ -297,7 +297,7 @@ class Session:
                 self._events.append(GarbledMessageIgnored(frame.reason, frame.data))
                 continue
             self._last_received = now
-            self._on_message(frame, now)
+            self._dispatch(frame, now)
             if not self.is_connected:
                 break
 
@@ -306,7 +306,24 @@ class Session:
         if self._state is SessionState.DISCONNECTED:
             raise LocalProtocolError("receive_message() while disconnected")
         self._last_received = now
-        self._on_message(msg, now)
+        self._dispatch(msg, now)
+
+    def _dispatch(self, msg: Message, now: datetime) -> None:
+        """`_on_message`, answering a field that a handler could not read: with validation off
+        nothing else catches a missing HeartBtInt, NewSeqNo or BeginSeqNo (as QuickFIX does)."""
+        try:
+            self._on_message(msg, now)
+        except FieldValueError as exc:
+            reason = (
+                SessionRejectReason.REQUIRED_TAG_MISSING
+                if exc.missing
+                else SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE
+            )
+            error = ValidationError(reason, exc.tag, msg.msg_type)
+            if self._state in (SessionState.AWAITING_LOGON, SessionState.LOGON_SENT):
+                self._refuse_logon(now, f"Invalid Logon: {error.text}")
+            elif self._state is not SessionState.DISCONNECTED:
+                self._reject(msg, error, now)
 
     def _on_message(self, msg: Message, now: datetime) -> None:
         s = self.settings
