@@ -9,6 +9,7 @@ from tests.core.session_pair import T0, DirectSession, raw_frame
 from trifix.core.events import (
     AdminMessageReceived,
     AppMessageReceived,
+    Disconnected,
     Event,
     RejectReceived,
     RejectSent,
@@ -225,3 +226,49 @@ def test_validation_off_header_faults_still_answered(
     assert_reject(out[0], ref_seq, reason, ref_tag, NEWS)
     assert headlines(d.events()) == []
     assert d.session.is_logged_on is not logout
+
+
+@ROLES
+@pytest.mark.parametrize(
+    ("msg_type", "body", "reason", "ref_tag"),
+    [
+        (MsgType.RESEND_REQUEST, ((Tag.BEGIN_SEQ_NO, 1),), R.REQUIRED_TAG_MISSING, 16),
+        (
+            MsgType.RESEND_REQUEST,
+            ((Tag.BEGIN_SEQ_NO, "one"), (Tag.END_SEQ_NO, 0)),
+            R.INCORRECT_DATA_FORMAT_FOR_VALUE,
+            7,
+        ),
+        (MsgType.SEQUENCE_RESET, ((Tag.GAP_FILL_FLAG, True),), R.REQUIRED_TAG_MISSING, 36),
+        (MsgType.SEQUENCE_RESET, (), R.REQUIRED_TAG_MISSING, 36),
+    ],
+    ids=["rr-no-16", "rr-bad-7", "gap-fill-no-36", "reset-no-36"],
+)
+def test_validation_off_unreadable_admin_fields_rejected_not_raised(
+    role: Role, msg_type: str, body: tuple[tuple[int, object], ...], reason: R, ref_tag: int
+) -> None:
+    d = DirectSession(role, validate=False)
+    d.logon()
+    d.receive(msg_type, *body)
+    [reject] = d.sent()
+    assert_reject(reject, 2, reason, ref_tag, msg_type)
+    assert d.session.next_target_seq == 3
+    assert d.session.is_logged_on
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "Invalid Logon: Required tag missing, field=108"),
+        ("soon", "Invalid Logon: Incorrect data format for value, field=108"),
+    ],
+)
+def test_validation_off_logon_without_readable_heartbtint_refused(
+    value: str | None, text: str
+) -> None:
+    d = DirectSession(Role.ACCEPTOR, validate=False)
+    d.connect()
+    d.receive(MsgType.LOGON, (Tag.ENCRYPT_METHOD, 0), *([(Tag.HEART_BT_INT, value)] * bool(value)))
+    [logout] = d.sent()
+    assert (logout.msg_type, logout.get(Tag.TEXT)) == (MsgType.LOGOUT, text.encode())
+    assert d.events()[-1] == Disconnected(text, error=True)
