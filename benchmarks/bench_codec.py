@@ -13,9 +13,11 @@ smoke run). For a NewOrderSingle, an ExecutionReport and a MarketDataSnapshotFul
   parse time (simplefix has no dictionary validation).
 
 Every (message, operation) pair runs its contenders in interleaved rounds, alternating which
-one goes first, so that machine noise falls on both sides alike; each round runs enough
-iterations to last about `--round-time` seconds, and the best round of each contender is used
-(`--stat median` for the median). The last line is the summary the issue asks for::
+one goes first, so that machine noise falls on both sides alike. Each round runs enough
+iterations to last about `--round-time` seconds, timed in `--slices` back-to-back slices, and
+each contender's best slice over all rounds is used (`--stat median` for the median): noise
+only ever adds time, and a burst of load spoils one slice rather than a whole round. The last
+line is the summary the issue asks for::
 
     parse_vs_simplefix=X.XX encode_vs_simplefix=Y.YY validate_cost=Z.ZZ
 
@@ -50,6 +52,7 @@ from trifix.core.validate import Validator
 PARSE_TARGET = 15.0  # trifix parse throughput / simplefix parse throughput, at least
 ENCODE_TARGET = 4.0  # trifix build+encode / simplefix build+encode, at least
 VALIDATE_TARGET = 1.0  # validation time / parse time, at most
+NOISY = 0.15  # median slice this far above the best slice: say the run was disturbed
 
 BEGIN_STRING = "FIX.4.4"
 HEADER_TAGS = frozenset({49, 56, 34, 52})
@@ -234,44 +237,56 @@ def validate_loop(validator: Validator, msg: Message) -> Loop:
 # -- timing ----------------------------------------------------------------------------------
 @dataclass
 class Timing:
-    """One contender: its loop, its iterations per round and its per-message times (ns)."""
+    """One contender: its loop, and its per-message times (ns), one per slice of each round.
+
+    A round of about `round_time` seconds is timed as `slices` back-to-back slices of `n`
+    iterations: a burst of load from a neighbour then spoils a slice, not a whole round.
+    """
 
     label: str
     loop: Loop
     n: int = 0
+    slices: int = 10
     samples: list[float] = field(default_factory=list)
 
     def run_round(self) -> None:
+        n = self.n
+        loop = self.loop
+        clock = time.perf_counter_ns
+        times = []
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            t0 = time.perf_counter_ns()
-            got = self.loop(self.n)
-            elapsed = time.perf_counter_ns() - t0
+            for _ in range(self.slices):
+                t0 = clock()
+                got = loop(n)
+                times.append(clock() - t0)
+                if got != n:
+                    raise SystemExit(f"{self.label}: {got} results for {n} iterations")
         finally:
             if gc_was_enabled:
                 gc.enable()
-        if got != self.n:
-            raise SystemExit(f"{self.label}: {got} results for {self.n} iterations")
-        self.samples.append(elapsed / self.n)
+        self.samples.extend(t / n for t in times)
 
-    def calibrate(self, round_time: float) -> None:
-        """Find the iteration count that makes one round last about `round_time` seconds."""
+    def calibrate(self, round_time: float, slices: int) -> None:
+        """Find the iteration count that makes one slice last `round_time / slices` seconds."""
+        self.slices = slices
+        target = round_time / slices
         n = 1
         while True:
             t0 = time.perf_counter_ns()
             self.loop(n)
             elapsed = (time.perf_counter_ns() - t0) / 1e9
-            if elapsed >= round_time / 5:
-                self.n = max(1, int(n * round_time / elapsed))
+            if elapsed >= target / 2:
+                self.n = max(1, round(n * target / elapsed))
                 return
-            n *= 10 if elapsed < round_time / 100 else 2
+            n *= 10 if elapsed < target / 100 else 2
 
     def ns(self, stat: str) -> float:
         return min(self.samples) if stat == "best" else statistics.median(self.samples)
 
     def spread(self) -> float:
-        """How far the median round is above the best: the noise of this measurement."""
+        """How far the median slice is above the best: the noise of this measurement."""
         return statistics.median(self.samples) / min(self.samples) - 1
 
 
@@ -345,11 +360,11 @@ def prepare(spec: Spec, validator: Validator) -> Case:
     )
 
 
-def measure(cases: list[Case], rounds: int, round_time: float) -> None:
+def measure(cases: list[Case], rounds: int, round_time: float, slices: int) -> None:
     groups = [group for case in cases for group in case.groups()]
     for group in groups:
         for timing in group:
-            timing.calibrate(round_time)
+            timing.calibrate(round_time, slices)
     for r in range(rounds):
         for group in groups:
             k = r % len(group)  # rotate who goes first, round by round
@@ -369,7 +384,8 @@ def _verdict(ok: bool) -> str:
 
 def report(cases: list[Case], stat: str, args: argparse.Namespace) -> str:
     print(
-        f"trifix codec benchmark: {stat} of {args.rounds} interleaved rounds of ~{args.round_time}s"
+        f"trifix codec benchmark: {stat} slice of {args.rounds} interleaved rounds of "
+        f"~{args.round_time}s ({args.slices} slices each)"
     )
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
@@ -433,9 +449,14 @@ def report(cases: list[Case], stat: str, args: argparse.Namespace) -> str:
     noisiest = max(timings, key=Timing.spread)
     noisy_case = next(c for c in cases if any(noisiest in g for g in c.groups()))
     print(
-        f"noise: median round vs best round, worst case {noisiest.spread():.1%} "
+        f"noise: median slice vs best slice, worst case {noisiest.spread():.1%} "
         f"({noisy_case.spec.name}, {noisiest.label})"
     )
+    if noisiest.spread() > NOISY:
+        print(
+            f"warning: more than {NOISY:.0%} between median and best: the machine was busy; "
+            "compare ratios with care, or run again"
+        )
     return (
         f"parse_vs_simplefix={parse_worst:.2f} encode_vs_simplefix={encode_worst:.2f} "
         f"validate_cost={validate_worst:.2f}"
@@ -449,6 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--round-time", type=float, default=None, help="seconds per contender per round (0.2)"
     )
+    ap.add_argument("--slices", type=int, default=10, help="timed slices per round (10)")
     ap.add_argument(
         "--stat", choices=("best", "median"), default="best", help="per-contender statistic"
     )
@@ -460,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     validator = Validator()
     cases = [prepare(spec, validator) for spec in SPECS]
-    measure(cases, args.rounds, args.round_time)
+    measure(cases, args.rounds, args.round_time, args.slices)
     summary = report(cases, args.stat, args)
     print(summary)
     return 0
