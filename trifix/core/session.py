@@ -241,7 +241,10 @@ class Session:
         else:
             self._state = transition(self._state, Trigger.CONNECT_ACCEPTOR)
         self._framer = Framer()
+        self._out.clear()  # bytes queued for a dead connection never reach a new one
+        self._held = None
         self._last_received = now
+        self._last_sent = now
         self._deadline = now + s.logon_timeout
         if s.role is Role.INITIATOR:
             reset = s.reset_on_logon

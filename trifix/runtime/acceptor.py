@@ -1,0 +1,99 @@
+"""The acceptor: one listening port for many sessions, routed by CompIDs on the Logon."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import trio
+
+from trifix.core.codec import Framer
+from trifix.core.message import Message
+from trifix.core.tags import Tag
+from trifix.runtime.connection import _TRANSPORT_ERRORS, Connection
+from trifix.runtime.handle import SessionHandle
+
+if TYPE_CHECKING:
+    from trifix.runtime.engine import Engine
+
+FIRST_MESSAGE_TIMEOUT = 10.0
+
+
+def _peer_name(stream: trio.abc.Stream) -> str:
+    inner = stream.transport_stream if isinstance(stream, trio.SSLStream) else stream
+    if isinstance(inner, trio.SocketStream):
+        host, port = inner.socket.getpeername()[:2]
+        return f"{host}:{port}"
+    return "unknown"
+
+
+class Acceptor:
+    """Serves every acceptor session of an engine on the engine's listening port."""
+
+    def __init__(self, engine: Engine, handles: Sequence[SessionHandle]) -> None:
+        self.engine = engine
+        # Keyed by the *peer's* SenderCompID and TargetCompID.
+        self.routes = {
+            (h.spec.settings.target_comp_id, h.spec.settings.sender_comp_id): h for h in handles
+        }
+        self.port: int | None = None
+        self.refused: list[str] = []
+
+    async def serve(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Listen and serve until cancelled."""
+        spec = self.engine.spec
+        listeners: list[trio.abc.Listener[trio.abc.Stream]] = list(
+            await trio.open_tcp_listeners(spec.listen_port or 0, host=spec.listen_host)
+        )
+        first = listeners[0]
+        assert isinstance(first, trio.SocketListener)
+        self.port = first.socket.getsockname()[1]
+        if spec.acceptor_tls is not None:
+            ctx = spec.acceptor_tls.server_context()
+            listeners = [trio.SSLListener(listener, ctx) for listener in listeners]
+        task_status.started()
+        await trio.serve_listeners(self._serve_one, listeners)
+
+    def _refuse(self, peer: str, why: str) -> None:
+        self.refused.append(f"{peer}: {why}")
+
+    async def _serve_one(self, stream: trio.abc.Stream) -> None:
+        peer = _peer_name(stream)
+        try:
+            data, first = await self._first_message(stream)
+            if first is None:
+                self._refuse(peer, "no FIX Logon received")
+                return
+            key = (first.get_str(Tag.SENDER_COMP_ID, ""), first.get_str(Tag.TARGET_COMP_ID, ""))
+            handle = self.routes.get(key)
+            if handle is None:
+                self._refuse(peer, f"unknown CompIDs {key[0]}->{key[1]}")
+                return
+            if not handle.enabled:
+                self._refuse(peer, f"session {handle.id} is disabled")
+                return
+            if handle.connection is not None:
+                self._refuse(peer, f"session {handle.id} is already connected")
+                return
+            await Connection(handle, stream, peer).run(initial=data)
+        finally:
+            await trio.aclose_forcefully(stream)
+
+    async def _first_message(self, stream: trio.abc.Stream) -> tuple[bytes, Message | None]:
+        """Read until the first frame; return every byte read and that frame (if a message)."""
+        framer = Framer()
+        data = b""
+        with trio.move_on_after(FIRST_MESSAGE_TIMEOUT):
+            try:
+                if isinstance(stream, trio.SSLStream):
+                    await stream.do_handshake()
+                while True:
+                    chunk = await stream.receive_some(65536)
+                    if not chunk:
+                        return data, None
+                    data += chunk
+                    for frame in framer.feed(chunk):
+                        return data, frame if isinstance(frame, Message) else None
+            except _TRANSPORT_ERRORS:
+                return data, None
+        return data, None

@@ -1,0 +1,200 @@
+"""One transport's life for a session: reader, writer, timer and dispatcher in one nursery.
+
+Theory of operation. The sans-IO `Session` core is called from several tasks (the reader with
+received bytes, the timer, the application's `send`), never concurrently since trio runs one
+task at a time and core calls do not await. After each call the caller `notify`s the
+connection's tasks:
+
+* the *writer* (the only task that writes to the socket) takes the core's `store_update()` and
+  `data_to_send()` together, has the update committed (group commit across sessions, in the
+  store's worker thread) and only then writes the bytes, all of the batch in one `send_all`;
+* the *dispatcher* (the only consumer of the core's events) forwards events to the
+  application's channel, streams replays from the store when the peer asks for a resend, and
+  starts closing when the core says `Disconnected`;
+* the *timer* sleeps until the core's `next_deadline()` (or until woken because it changed)
+  and calls `handle_timer`.
+
+The reader waits for the dispatcher to catch up before reading more, so a slow application
+slows the peer down (TCP back-pressure) instead of growing memory. When the connection ends,
+the nursery ends and everything in it; nothing of this connection survives into the next one.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import TYPE_CHECKING
+
+import trio
+
+from trifix.core.events import Disconnected, Event, LoggedOn, ResendRequested
+
+if TYPE_CHECKING:
+    from trifix.runtime.handle import SessionHandle
+
+_READ_SIZE = 65536
+_CLOSE_GRACE = 5.0  # seconds to flush a final Logout before the socket is closed anyway
+_TRANSPORT_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError, OSError)
+
+
+class Connection:
+    """Drives `handle`'s session core over `stream` until the connection ends."""
+
+    def __init__(self, handle: SessionHandle, stream: trio.abc.Stream, peer: str) -> None:
+        self.handle = handle
+        self.stream = stream
+        self.peer = peer
+        self._core = handle.core
+        self._writer_wake = trio.Event()
+        self._timer_wake = trio.Event()
+        self._dispatch_wake = trio.Event()
+        self._dispatched = trio.Event()
+        self._closing = False
+        self._cancel = trio.CancelScope()
+        self._finished = trio.Event()
+        self.logged_on = False
+        """True once this connection completed a Logon (the initiator's measure of success)."""
+
+    def notify(self) -> None:
+        """The core was called: its outputs, events or deadline may have changed."""
+        self._writer_wake.set()
+        self._timer_wake.set()
+        self._dispatch_wake.set()
+
+    async def run(self, initial: bytes = b"") -> None:
+        """Run the connection to its end. `initial` holds bytes already read (acceptor)."""
+        core = self._core
+        clock = self.handle.clock
+        core.connection_made(clock())
+        if initial:
+            core.receive_data(initial, clock())
+        self.handle._attach(self)
+        try:
+            with self._cancel:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._writer)
+                    nursery.start_soon(self._dispatcher)
+                    nursery.start_soon(self._timer)
+                    nursery.start_soon(self._reader)
+                    self.notify()
+        finally:
+            with trio.CancelScope(shield=True):
+                if core.is_connected:
+                    core.connection_lost(clock(), "connection closed")
+                with trio.move_on_after(1):  # a stalled application must not hold us here
+                    await self._dispatch_pending()
+                self.handle._detach(self)
+                await trio.aclose_forcefully(self.stream)
+                self._finished.set()
+
+    async def _reader(self) -> None:
+        core = self._core
+        while core.is_connected:
+            try:
+                data = bytes(await self.stream.receive_some(_READ_SIZE))
+            except _TRANSPORT_ERRORS as exc:
+                self.handle._note_error(f"read failed: {exc!r}")
+                data = b""
+            self.handle._stats_in(data)
+            self._dispatched = trio.Event()
+            core.receive_data(data, self.handle.clock())
+            self.notify()
+            await self._dispatched.wait()
+
+    async def _writer(self) -> None:
+        core = self._core
+        handle = self.handle
+        while True:
+            update = core.store_update()
+            data = core.data_to_send()
+            if update is not None:
+                await handle.store.commit(handle.id, update, handle.clock())
+            if data:
+                try:
+                    await self.stream.send_all(data[0] if len(data) == 1 else b"".join(data))
+                except _TRANSPORT_ERRORS as exc:
+                    handle._note_error(f"write failed: {exc!r}")
+                    core.connection_lost(handle.clock(), "write failed")
+                    self.notify()
+                    self._closing = True
+                handle._stats_out(len(data))
+                handle._flushed(core.next_sender_seq)
+                continue
+            if update is not None:
+                continue
+            handle._flushed(core.next_sender_seq)
+            if self._closing:
+                self._cancel.cancel()
+                return
+            await self._writer_wake.wait()
+            self._writer_wake = trio.Event()
+
+    async def _dispatcher(self) -> None:
+        while True:
+            await self._dispatch_pending()
+            self._dispatched.set()
+            await self._dispatch_wake.wait()
+            self._dispatch_wake = trio.Event()
+
+    async def _dispatch_pending(self) -> None:
+        core = self._core
+        while True:
+            events = core.events()
+            if not events:
+                return
+            for event in events:
+                await self._dispatch(event)
+
+    async def _dispatch(self, event: Event) -> None:
+        handle = self.handle
+        if isinstance(event, ResendRequested):
+            await self._replay(event)
+        elif isinstance(event, LoggedOn):
+            self.logged_on = True
+        elif isinstance(event, Disconnected):
+            self._closing = True
+            self._writer_wake.set()
+            handle._note_disconnect(event)
+        await handle._deliver(event)
+
+    async def _replay(self, event: ResendRequested) -> None:
+        core = self._core
+        handle = self.handle
+        if not core.is_connected:
+            return
+        replay = core.begin_replay(event.begin, event.end, handle.clock())
+        try:
+            chunks = handle.store.read_chunks(handle.id, event.begin, event.end)
+            async for chunk in chunks:
+                replay.feed(chunk)
+                self._writer_wake.set()
+        finally:
+            replay.finish()
+            self._writer_wake.set()
+
+    async def _timer(self) -> None:
+        core = self._core
+        clock = self.handle.clock
+        while core.is_connected:
+            deadline = core.next_deadline()
+            wake = self._timer_wake
+            if deadline is None:
+                await wake.wait()
+            else:
+                delay = (deadline - clock()).total_seconds()
+                if delay > 0:
+                    with trio.move_on_after(max(delay, 0.001)):
+                        await wake.wait()
+            if wake.is_set():
+                self._timer_wake = trio.Event()
+            due = core.next_deadline()
+            if due is not None and due <= clock():
+                core.handle_timer(clock())
+                self.notify()
+
+    async def close(self, grace: float = _CLOSE_GRACE) -> None:
+        """Close now: give the writer `grace` seconds to flush, then cancel everything."""
+        self._closing = True
+        self._writer_wake.set()
+        with trio.move_on_after(grace):
+            await self._finished.wait()
+        self._cancel.cancel()

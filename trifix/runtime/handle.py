@@ -1,0 +1,226 @@
+"""`SessionHandle`: what an application holds for one session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import trio
+
+from trifix.core.errors import LocalProtocolError
+from trifix.core.events import AppMessageReceived, Disconnected, Event, LoggedOn
+from trifix.core.message import Message
+from trifix.core.session import Session
+from trifix.core.state import SessionState
+from trifix.runtime.specs import Clock, SessionSpec
+from trifix.runtime.store_writer import StoreWriter
+from trifix.runtime.throttle import Throttle
+
+if TYPE_CHECKING:
+    from trifix.runtime.connection import Connection
+
+
+class NotLoggedOnError(LocalProtocolError):
+    """`send` was called while the session is not logged on."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStatistics:
+    """A snapshot of one session, for health checks, dashboards and tests."""
+
+    id: str
+    state: SessionState
+    enabled: bool
+    connected: bool
+    logged_on: bool
+    peer: str | None
+    next_sender_seq: int
+    next_target_seq: int
+    messages_in: int
+    messages_out: int
+    bytes_in: int
+    connects: int
+    reconnect_attempts: int
+    logged_on_since: datetime | None
+    last_received: datetime | None
+    last_error: str | None
+
+
+class SessionHandle:
+    """One configured session: its core, its connection (when there is one), its events.
+
+    Applications use `send`, `wait_logged_on`, `events`, `logout` and `statistics`; the
+    runtime's initiator and acceptor attach connections to it.
+    """
+
+    def __init__(
+        self, spec: SessionSpec, core: Session, store: StoreWriter, clock: Clock, buffer: int
+    ) -> None:
+        self.spec = spec
+        self.id = spec.id
+        self.core = core
+        self.store = store
+        self.clock = clock
+        self.enabled = spec.enabled
+        self._throttle = Throttle(spec.throttle) if spec.throttle else None
+        self._events_send, self._events_recv = trio.open_memory_channel[Event](buffer)
+        self._connection: Connection | None = None
+        self._logged_on = trio.Event()
+        self._disconnected = trio.Event()
+        self._flush_waiters: list[tuple[int, trio.Event]] = []
+        self._messages_in = 0
+        self._messages_out = 0
+        self._bytes_in = 0
+        self._connects = 0
+        self.reconnect_attempts = 0
+        self._logged_on_since: datetime | None = None
+        self._last_received: datetime | None = None
+        self._last_error: str | None = None
+
+    # -- application API ------------------------------------------------------------------
+    @property
+    def state(self) -> SessionState:
+        """The core's `SessionState`."""
+        return self.core.state
+
+    @property
+    def is_logged_on(self) -> bool:
+        """True while the session is logged on."""
+        return self.core.is_logged_on and self._connection is not None
+
+    async def wait_logged_on(self) -> None:
+        """Return once the session is logged on (at once if it already is)."""
+        while not self.is_logged_on:
+            await self._logged_on.wait()
+
+    async def wait_disconnected(self) -> None:
+        """Return once the current connection (if any) has ended."""
+        if self._connection is not None:
+            await self._disconnected.wait()
+
+    async def send(self, message: Message) -> int:
+        """Send an application message; returns its sequence number.
+
+        The message is queued in sequence at once; it is stored and written by the
+        connection's writer right after (see `wait_flushed`). Waits for the throttle when one is
+        configured with on_limit="wait".
+
+        Raises:
+            NotLoggedOnError: the session is not logged on.
+            ThrottledError: over the rate limit with on_limit="error".
+        """
+        if self._throttle is not None:
+            await self._throttle.acquire(self.id)
+        connection = self._connection
+        if connection is None or not self.core.is_logged_on:
+            raise NotLoggedOnError(f"session {self.id} is not logged on ({self.state.value})")
+        seq = self.core.send(message, self.clock())
+        connection.notify()
+        return seq
+
+    async def wait_flushed(self) -> None:
+        """Return once everything sent so far is stored and written to the socket."""
+        target = self.core.next_sender_seq
+        if self._flushed_seq >= target or self._connection is None:
+            return
+        done = trio.Event()
+        self._flush_waiters.append((target, done))
+        await done.wait()
+
+    _flushed_seq = 0
+
+    async def logout(self, text: str | None = None) -> None:
+        """Log out and wait for the connection to end (answer or logout timeout)."""
+        connection = self._connection
+        if connection is None:
+            return
+        self.core.logout(self.clock(), text)
+        connection.notify()
+        await self._disconnected.wait()
+
+    def events(self) -> trio.MemoryReceiveChannel[Event]:
+        """Every event of this session (application messages included), in order.
+
+        A memory channel: ``async for event in handle.events()`` or
+        ``await handle.events().receive()``; all callers share one stream of events.
+        """
+        return self._events_recv
+
+    def statistics(self) -> SessionStatistics:
+        """A snapshot of the session's state and counters."""
+        conn = self._connection
+        return SessionStatistics(
+            id=self.id,
+            state=self.core.state,
+            enabled=self.enabled,
+            connected=conn is not None,
+            logged_on=self.is_logged_on,
+            peer=conn.peer if conn else None,
+            next_sender_seq=self.core.next_sender_seq,
+            next_target_seq=self.core.next_target_seq,
+            messages_in=self._messages_in,
+            messages_out=self._messages_out,
+            bytes_in=self._bytes_in,
+            connects=self._connects,
+            reconnect_attempts=self.reconnect_attempts,
+            logged_on_since=self._logged_on_since,
+            last_received=self._last_received,
+            last_error=self._last_error,
+        )
+
+    # -- runtime side ------------------------------------------------------------------------
+    @property
+    def connection(self) -> Connection | None:
+        """The live connection, if any."""
+        return self._connection
+
+    def _attach(self, connection: Connection) -> None:
+        self._connection = connection
+        self._disconnected = trio.Event()
+        self._flushed_seq = 0
+        self._connects += 1
+
+    def _detach(self, connection: Connection) -> None:
+        if self._connection is connection:
+            self._connection = None
+            self._logged_on = trio.Event()
+            self._logged_on_since = None
+            self._disconnected.set()
+            for _target, done in self._flush_waiters:
+                done.set()  # nothing more will be written on this connection
+            self._flush_waiters = []
+
+    async def _deliver(self, event: Event) -> None:
+        if isinstance(event, LoggedOn):
+            self._logged_on_since = self.clock()
+            self._logged_on.set()
+        elif isinstance(event, AppMessageReceived):
+            self._messages_in += 1
+        await self._events_send.send(event)
+
+    def _note_disconnect(self, event: Disconnected) -> None:
+        if event.error:
+            self._last_error = event.reason
+
+    def _note_error(self, text: str) -> None:
+        self._last_error = text
+
+    def _stats_in(self, data: bytes) -> None:
+        self._bytes_in += len(data)
+        if data:
+            self._last_received = self.clock()
+
+    def _stats_out(self, count: int) -> None:
+        self._messages_out += count
+
+    def _flushed(self, next_seq: int) -> None:
+        self._flushed_seq = next_seq
+        if self._flush_waiters:
+            keep = []
+            for target, done in self._flush_waiters:
+                if next_seq >= target:
+                    done.set()
+                else:
+                    keep.append((target, done))
+            self._flush_waiters = keep

@@ -1,0 +1,106 @@
+"""Group commit: every session's pending store updates go to the store in one transaction.
+
+The store is blocking (an LMDB commit may fsync), so it runs in one worker thread at a time.
+While a commit is in flight, updates from every session accumulate; the next commit takes them
+all, so durability costs one sync per batch rather than per message.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+import trio
+
+from trifix.core.session import StoreUpdate
+from trifix.store import MemoryStore, MessageStore, SessionUpdate
+
+T = TypeVar("T")
+
+
+class StoreWriter:
+    """Owns the store for an engine: commits in batches, reads in chunks, one call at a time."""
+
+    def __init__(self, store: MessageStore) -> None:
+        self.store = store
+        # An in-memory store never blocks: call it inline (no thread hop; this also keeps
+        # tests on trio's MockClock deterministic, since a worker thread lets time jump).
+        self._inline = isinstance(store, MemoryStore)
+        self._limiter = trio.CapacityLimiter(1)
+        self._pending: list[tuple[str, StoreUpdate, datetime]] = []
+        self._waiters: list[trio.Event] = []
+        self._wakeup = trio.Event()
+        self._errors: dict[trio.Event, BaseException] = {}
+        self.commits = 0
+
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The committing task; start it in the engine's nursery."""
+        task_status.started()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup = trio.Event()
+            batch, self._pending = self._pending, []
+            waiters, self._waiters = self._waiters, []
+            if not batch:
+                continue
+            try:
+                await self.call(self._apply, batch)
+                self.commits += 1
+            except Exception as exc:  # reported to every waiter; the engine decides
+                for waiter in waiters:
+                    self._errors[waiter] = exc
+            for waiter in waiters:
+                waiter.set()
+
+    def _apply(self, batch: Sequence[tuple[str, StoreUpdate, datetime]]) -> None:
+        updates: list[SessionUpdate] = []
+        for session_id, update, now in batch:
+            if update.reset:
+                if updates:  # what came before the reset in this batch goes first
+                    self.store.write(updates)
+                    updates = []
+                self.store.reset(session_id, now)
+            updates.append(
+                SessionUpdate(
+                    session_id, update.messages, update.next_sender_seq, update.next_target_seq
+                )
+            )
+        self.store.write(updates)
+
+    async def commit(self, session_id: str, update: StoreUpdate, now: datetime) -> None:
+        """Make `update` durable (in the next group commit) and return when it is."""
+        done = trio.Event()
+        self._pending.append((session_id, update, now))
+        self._waiters.append(done)
+        self._wakeup.set()
+        await done.wait()
+        error = self._errors.pop(done, None)
+        if error is not None:
+            raise error
+
+    async def call(self, fn: Callable[..., T], *args: object) -> T:
+        """Run a blocking store call in the store's worker thread."""
+        if self._inline:
+            await trio.lowlevel.checkpoint()
+            return fn(*args)
+        return await trio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+
+    async def read_chunks(
+        self, session_id: str, begin: int, end: int, chunk: int = 1000
+    ) -> AsyncIterator[list[tuple[int, bytes]]]:
+        """Stored messages of [begin, end] in chunks, each read in the worker thread, so a
+        huge range never sits in memory at once. Consume it fully (or close it)."""
+        it = await self.call(self.store.get_range, session_id, begin, end)
+
+        def take() -> list[tuple[int, bytes]]:
+            return list(itertools.islice(it, chunk))
+
+        while True:
+            part = await self.call(take)
+            if not part:
+                return
+            yield part
+            if len(part) < chunk:
+                return
