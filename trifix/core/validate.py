@@ -249,6 +249,10 @@ class Validator:
         if not k.isdigit() or k[:1] == b"0":
             ref = int(k) if k.isdigit() else 0
             return ValidationError(R.INVALID_TAG_NUMBER, ref, msg_type, f"tag {k!r}")
+        if k in _FRAMING:  # 8 and 9 open every frame and 10 ends it: anywhere else, misplaced
+            if not self.options.fields_out_of_order:
+                return None
+            return ValidationError(R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER, int(k), msg_type)
         tag = int(k)
         fdef = self.dictionary.fields_by_key.get(k)
         if fdef is None:
