@@ -518,6 +518,22 @@ def test_tag_out_of_required_order(body: str, ref_tag: int) -> None:
     assert_valid(body, ValidationOptions(fields_out_of_order=False))
 
 
+@pytest.mark.parametrize(
+    ("body", "ref_tag"),
+    [
+        pytest.param(order("8=FIX.4.4|"), 8, id="BeginString-in-the-body"),
+        pytest.param(order("9=12|"), 9, id="BodyLength-in-the-body"),
+        pytest.param("35=D|" + HEADER + "10=123|" + ORDER, 10, id="CheckSum-in-the-body"),
+        pytest.param("35=D|8=FIX.4.4|" + HEADER + ORDER, 8, id="BeginString-again-in-the-header"),
+    ],
+)
+def test_framing_fields_inside_the_message_are_out_of_order(body: str, ref_tag: int) -> None:
+    # 8 and 9 must be the first two fields and 10 the last: the framer has read those, so any
+    # other one is out of order (14), not a tag the message type lacks (2).
+    assert_reject(body, R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER, ref_tag, "D")
+    assert_valid(body, ValidationOptions(fields_out_of_order=False))
+
+
 def test_header_fields_in_any_order_within_the_header() -> None:
     assert_valid("35=0|52=20240304-05:06:07|34=2|56=BROKER|49=CLIENT|")
 
