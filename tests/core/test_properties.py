@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.core.frames import HEADER, frame
 from trifix.core.codec import DEFAULT_MAX_BODY_LENGTH, Framer, GarbledFrame
-from trifix.core.dictionary import Dictionary
+from trifix.core.dictionary import Dictionary, Structure
 from trifix.core.fields import (
     format_utc_timestamp,
     format_value,
@@ -25,7 +25,7 @@ from trifix.core.fields import (
     parse_utc_timestamp,
 )
 from trifix.core.message import Message, tag_key
-from trifix.core.validate import ValidationError, Validator
+from trifix.core.validate import REASON_TEXT, ValidationError, ValidationOptions, Validator
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -317,6 +317,54 @@ def test_good_frames_after_a_flipped_one_are_delivered(msg: Message, data: st.Da
     assert flipped.startswith(first.data)
     garbled = b"".join(f.data for f in out if isinstance(f, GarbledFrame))
     assert len(garbled) <= len(flipped)
+
+
+# -- (e) the validator answers every message with a value ------------------------------------------
+
+
+def _group_members(structure: Structure) -> set[int]:
+    out: set[int] = set()
+    for g in structure.groups.values():
+        out |= set(g.entry.fields) | _group_members(g.entry)
+    return out
+
+
+GROUP_TAGS = sorted({t for m in D.messages.values() for t in m.body.groups} | {627})
+MEMBERS = sorted(
+    {t for mt in ("D", "8", "W", "X", "E", "A") for t in _group_members(D.messages[mt].body)}
+    | {628, 629, 630}
+)
+any_tag = st.one_of(
+    st.sampled_from(sorted(D.fields)),
+    st.sampled_from(GROUP_TAGS),
+    st.sampled_from(MEMBERS),
+    st.integers(1, 6000),
+).map(lambda t: b"%d" % t) | st.sampled_from([b"", b"abc", b"0", b"055", b"-1"])
+any_value = st.one_of(
+    st.sampled_from([b"", b"0", b"1", b"2", b"3", b"Y", b"N", b"A", b"1 2", b"20240304-05:06:07"]),
+    st.binary(max_size=6),
+)
+any_options = st.builds(
+    ValidationOptions, st.booleans(), st.booleans(), st.booleans(), st.booleans()
+)
+
+
+@PROPERTY
+@given(
+    msg_type=st.sampled_from(["D", "8", "W", "X", "E", "A", "0", "ZZ"]),
+    fields=st.lists(st.tuples(any_tag, any_value), max_size=30),
+    options=any_options,
+)
+def test_validator_answers_every_message_with_a_value(
+    msg_type: str, fields: Fields, options: ValidationOptions
+) -> None:
+    msg = build(msg_type, fields)
+    result = Validator(options=options).validate(msg)
+    if result is not None:
+        assert isinstance(result, ValidationError)
+        assert result.reason in REASON_TEXT
+        assert result.ref_msg_type == msg_type
+        assert result.reject_fields()[-1] == (58, result.text)
 
 
 # -- value round trips -----------------------------------------------------------------------------
