@@ -113,7 +113,7 @@ def slow_path_forced() -> Iterator[bool]:
     if not isinstance(saved, frozenset):
         yield False  # the module changed shape: report the slow path as not measured
         return
-    message_module._LENGTH_SET = _Everything()  # type: ignore[misc,assignment]
+    message_module._LENGTH_SET = _Everything()  # type: ignore[misc]
     try:
         yield True
     finally:
@@ -123,6 +123,20 @@ def slow_path_forced() -> Iterator[bool]:
 class _Everything(frozenset[bytes]):
     def isdisjoint(self, other: Any) -> bool:
         return False
+
+
+def on_body(fn: Callable[[bytes], object]) -> Callable[[bytes], Callable[[], object]]:
+    """Time `fn` on the frame without its "10=NNN|" trailer (sliced once, outside the timing)."""
+
+    def make(raw: bytes) -> Callable[[], object]:
+        body = raw[:-7]
+        return lambda: fn(body)
+
+    return make
+
+
+def from_frame_loop(raw: bytes) -> Callable[[], object]:
+    return lambda: Message.from_frame(raw)
 
 
 def feed_loop(raw: bytes) -> Callable[[], object]:
@@ -148,13 +162,11 @@ def main() -> int:
 
     rows: dict[str, Callable[[bytes], Callable[[], object]]] = {
         "header: regex for 8=, 9=, 35=": lambda raw: lambda: HEAD.match(raw),
-        "checksum: sum(body) % 256": lambda raw: lambda b=raw[:-7]: sum(b) % 256,
-        "checksum: adler32 <=256-byte chunks (chosen)": lambda raw: lambda b=raw[:-7]: checksum(b),
+        "checksum: sum(body) % 256": on_body(lambda b: sum(b) % 256),
+        "checksum: adler32 <=256-byte chunks (chosen)": on_body(checksum),
         "checksum: the framer's call on the whole frame": lambda raw: lambda: frame_checksum(raw),
-        "checksum: adler32, 515-byte chunks if isascii()": (
-            lambda raw: lambda b=raw[:-7]: checksum_ascii(b)
-        ),
-        "checksum: one adler32 call (no chunking)": lambda raw: lambda b=raw[:-7]: zlib.adler32(b),
+        "checksum: adler32, 515-byte chunks if isascii()": on_body(checksum_ascii),
+        "checksum: one adler32 call (no chunking)": on_body(zlib.adler32),
         "split: translate check + replace/split (chosen)": lambda raw: lambda: split_fast(raw),
         "split: replace/split without the check (unsafe)": lambda raw: lambda: split_unchecked(raw),
         "split: re.findall + zip": lambda raw: lambda: split_findall(raw),
@@ -175,7 +187,7 @@ def main() -> int:
         for spec, raw in frames:
             cells.add(
                 (slow_label, spec.msg_type),
-                lambda r=raw: Message.from_frame(r),
+                from_frame_loop(raw),
                 around=slow_path_forced,
             )
         rows[slow_label] = rows["Message.from_frame (fast path)"]

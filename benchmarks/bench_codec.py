@@ -146,7 +146,8 @@ SPECS: tuple[Spec, ...] = (new_order_single(), execution_report(), market_data_s
 # -- builders: straight-line code, as a user would write it by hand ---------------------------
 def _compile(src: str, name: str, namespace: dict[str, Any]) -> Callable[..., bytes]:
     exec(compile(src, f"<{name}>", "exec"), namespace)  # the source is generated from SPECS
-    return namespace[name]
+    build: Callable[..., bytes] = namespace[name]
+    return build
 
 
 def trifix_builder(spec: Spec) -> Callable[[Sequence[Any]], bytes]:
