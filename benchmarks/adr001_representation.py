@@ -1,6 +1,6 @@
 """The measurements behind ADR-001 (message representation), reproducible.
 
-Run ``python benchmarks/adr001_representation.py`` (under a minute; ``--quick`` for a few
+Run ``python benchmarks/adr001_representation.py`` (about 20 s; ``--quick`` for a few
 seconds). For the three messages of bench_codec.py it times, in nanoseconds (best of several
 interleaved passes):
 

@@ -1,6 +1,6 @@
 """The measurements behind ADR-002 (parsing strategy), reproducible.
 
-Run ``python benchmarks/adr002_parsing.py`` (under a minute; ``--quick`` for a few seconds).
+Run ``python benchmarks/adr002_parsing.py`` (about 20 s; ``--quick`` for a few seconds).
 For the three messages of bench_codec.py it times, in nanoseconds per message (best of several
 interleaved passes):
 
