@@ -12,6 +12,7 @@ from trifix.core.message import Message
 from trifix.core.tags import Tag
 from trifix.runtime.connection import _TRANSPORT_ERRORS, Connection
 from trifix.runtime.handle import SessionHandle
+from trifix.runtime.initiator import reset_for_new_period, run_in_window
 
 if TYPE_CHECKING:
     from trifix.runtime.engine import Engine
@@ -38,6 +39,11 @@ class Acceptor:
         }
         self.port: int | None = None
         self.refused: list[str] = []
+
+    def add(self, handle: SessionHandle) -> None:
+        """Route a session added while running."""
+        settings = handle.spec.settings
+        self.routes[(settings.target_comp_id, settings.sender_comp_id)] = handle
 
     async def serve(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen and serve until cancelled."""
@@ -75,7 +81,14 @@ class Acceptor:
             if handle.connection is not None:
                 self._refuse(peer, f"session {handle.id} is already connected")
                 return
-            await Connection(handle, stream, peer).run(initial=data)
+            if not handle.spec.schedule.is_open(handle.clock()):
+                self._refuse(peer, f"session {handle.id} is outside its schedule")
+                return
+            await reset_for_new_period(handle)
+            if handle.is_busy():  # another connection won the race meanwhile
+                self._refuse(peer, f"session {handle.id} is already connected")
+                return
+            await run_in_window(handle, Connection(handle, stream, peer), data)
         finally:
             await trio.aclose_forcefully(stream)
 

@@ -26,7 +26,7 @@ from trifix.runtime.acceptor import Acceptor
 from trifix.runtime.connection import Connection
 from trifix.runtime.handle import SessionHandle
 from trifix.runtime.initiator import run_initiator
-from trifix.runtime.specs import Clock, EngineSpec, system_clock
+from trifix.runtime.specs import Clock, EngineSpec, SessionSpec, system_clock
 from trifix.runtime.store_writer import StoreWriter
 from trifix.store import LmdbStore, MemoryStore, MessageStore
 
@@ -74,6 +74,54 @@ class Engine:
             raise LocalProtocolError(f"session {session_id} is already connected")
         await Connection(handle, stream, peer).run()
 
+    def reconfigure_session(self, spec: SessionSpec) -> None:
+        """Apply the reloadable part of a changed session: schedule, reconnection policy,
+        throttle and enabled. Identity, hosts and TLS need a restart (the config layer says so).
+
+        Disabling logs the session out (in the background) and stops reconnecting; enabling
+        starts connecting again (an initiator) or accepting (an acceptor).
+        """
+        handle = self.session(spec.id)
+        was_enabled = handle.enabled
+        handle.reconfigure(spec)
+        nursery = self._nursery
+        if nursery is None:
+            return
+        if was_enabled and not spec.enabled and handle.connection is not None:
+            nursery.start_soon(self._logout, handle)
+        if not was_enabled and spec.enabled:
+            self._start_session(handle)
+
+    async def add_session(self, spec: SessionSpec) -> SessionHandle:
+        """Start a new session in the running engine (its store entry is created if new)."""
+        if spec.id in self.sessions:
+            raise LocalProtocolError(f"session {spec.id} already exists")
+        handle = await self._make_handle(spec)
+        self.sessions[spec.id] = handle
+        if spec.settings.role is Role.ACCEPTOR and self.acceptor is not None:
+            self.acceptor.add(handle)
+        self._start_session(handle)
+        return handle
+
+    async def _make_handle(self, spec: SessionSpec) -> SessionHandle:
+        now = self.clock()
+        stored = await self.store.call(self.store.store.open_session, spec.id, now)
+        core = Session(
+            spec.settings,
+            next_sender_seq=stored.next_sender_seq,
+            next_target_seq=stored.next_target_seq,
+        )
+        if spec.schedule.needs_reset(stored.creation_time, now):
+            core.reset_sequences("new session period")
+        return SessionHandle(spec, core, self.store, self.clock, self.spec.event_buffer)
+
+    def _start_session(self, handle: SessionHandle) -> None:
+        spec = handle.spec
+        if self._nursery is None or not handle.enabled:
+            return
+        if spec.settings.role is Role.INITIATOR and spec.hosts and not handle.initiator_running:
+            self._nursery.start_soon(run_initiator, self, handle)
+
     async def shutdown(self) -> None:
         """Log every connected session out, concurrently, each within its logout timeout."""
         async with trio.open_nursery() as nursery:
@@ -114,18 +162,8 @@ async def open_engine(
     try:
         writer = StoreWriter(message_store)
         engine = Engine(spec, writer, clock)
-        now = clock()
         for session_spec in spec.sessions:
-            stored = message_store.open_session(session_spec.id, now)
-            core = Session(
-                session_spec.settings,
-                next_sender_seq=stored.next_sender_seq,
-                next_target_seq=stored.next_target_seq,
-            )
-            if session_spec.schedule.needs_reset(stored.creation_time, now):
-                core.reset_sequences("new session period")
-            handle = SessionHandle(session_spec, core, writer, clock, spec.event_buffer)
-            engine.sessions[session_spec.id] = handle
+            engine.sessions[session_spec.id] = await engine._make_handle(session_spec)
         async with trio.open_nursery() as nursery:
             engine._nursery = nursery
             await nursery.start(writer.run)
@@ -136,8 +174,7 @@ async def open_engine(
                 engine.acceptor = Acceptor(engine, acceptors)
                 await nursery.start(engine.acceptor.serve)
             for handle in engine.sessions.values():
-                if handle.spec.settings.role is Role.INITIATOR and handle.spec.hosts:
-                    nursery.start_soon(run_initiator, engine, handle)
+                engine._start_session(handle)
             try:
                 yield engine
             finally:

@@ -74,6 +74,7 @@ class SessionHandle:
         self._bytes_in = 0
         self._connects = 0
         self.reconnect_attempts = 0
+        self.initiator_running = False
         self._logged_on_since: datetime | None = None
         self._last_received: datetime | None = None
         self._last_error: str | None = None
@@ -169,7 +170,19 @@ class SessionHandle:
             last_error=self._last_error,
         )
 
+    def reconfigure(self, spec: SessionSpec) -> None:
+        """Take a changed spec's reloadable settings (see `Engine.reconfigure_session`)."""
+        if spec.id != self.id:
+            raise LocalProtocolError(f"spec {spec.id} does not belong to session {self.id}")
+        self.spec = spec
+        self.enabled = spec.enabled
+        self._throttle = Throttle(spec.throttle) if spec.throttle else None
+
     # -- runtime side ------------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        """True while a connection is attached (a new one must be refused)."""
+        return self._connection is not None
+
     @property
     def connection(self) -> Connection | None:
         """The live connection, if any."""

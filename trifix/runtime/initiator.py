@@ -41,53 +41,73 @@ async def open_stream(handle: SessionHandle, host: str, port: int) -> trio.abc.S
     return stream
 
 
-async def _close_at_end_of_window(handle: SessionHandle, connection: Connection) -> None:
-    schedule = handle.spec.schedule
-    close_at = schedule.next_close(handle.clock())
-    if close_at is None:
-        return
-    await sleep_until_wall(handle, close_at)
-    if handle.core.is_logged_on:
-        await handle.logout("end of trading session")
-    await connection.close()
+async def run_in_window(
+    handle: SessionHandle, connection: Connection, initial: bytes = b""
+) -> None:
+    """Run `connection`, logging out and closing when the session's schedule window ends."""
+
+    async def close_at_end() -> None:
+        close_at = handle.spec.schedule.next_close(handle.clock())
+        if close_at is None:
+            return
+        await sleep_until_wall(handle, close_at)
+        if handle.core.is_logged_on:
+            await handle.logout("end of trading session")
+        await connection.close()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(close_at_end)
+        await connection.run(initial)
+        nursery.cancel_scope.cancel()
+
+
+async def reset_for_new_period(handle: SessionHandle) -> None:
+    """Reset sequence numbers when the store predates the current schedule period."""
+    stored = await handle.store.call(handle.store.store.sequences, handle.id)
+    if handle.spec.schedule.needs_reset(stored.creation_time, handle.clock()):
+        handle.core.reset_sequences("new session period")
+    if handle.spec.settings.refresh_on_logon:
+        handle.core.refresh(stored.next_sender_seq, stored.next_target_seq)
 
 
 async def run_initiator(engine: Engine, handle: SessionHandle) -> None:
-    """Keep `handle` connected for as long as the engine runs (within its schedule)."""
-    spec = handle.spec
-    policy = spec.reconnect
-    hosts = list(spec.hosts)
-    schedule = spec.schedule
+    """Keep `handle` connected while it is enabled and the engine runs (within its schedule).
+
+    The spec is read again on every attempt, so a reloaded schedule, reconnection policy or
+    enabled flag applies from the next attempt on.
+    """
+    handle.initiator_running = True
+    try:
+        await _connect_loop(engine, handle)
+    finally:
+        handle.initiator_running = False
+
+
+async def _connect_loop(engine: Engine, handle: SessionHandle) -> None:
     failures = 0
     index = 0
     while handle.enabled:
+        spec = handle.spec
+        policy = spec.reconnect
+        hosts = list(spec.hosts)
+        schedule = spec.schedule
         now = handle.clock()
         if not schedule.is_open(now):
-            next_open = schedule.next_open(now)
-            if next_open is None:
-                return
-            await sleep_until_wall(handle, next_open)
+            await sleep_until_wall(handle, schedule.next_open(now) or now)
             continue
-        stored = await handle.store.call(handle.store.store.sequences, handle.id)
-        if schedule.needs_reset(stored.creation_time, handle.clock()):
-            handle.core.reset_sequences("new session period")
-        if spec.settings.refresh_on_logon:
-            handle.core.refresh(stored.next_sender_seq, stored.next_target_seq)
-        host, port = hosts[index]
+        await reset_for_new_period(handle)
+        host, port = hosts[index % len(hosts)]
         stream: trio.abc.Stream | None = None
         try:
             with trio.fail_after(CONNECT_TIMEOUT):
                 stream = await open_stream(handle, host, port)
-        except (OSError, trio.TooSlowError, ssl.SSLError) as exc:
-            handle._note_error(f"connect to {host}:{port} failed: {exc!r}")
+        except (OSError, trio.TooSlowError, trio.BrokenResourceError, ssl.SSLError) as exc:
+            cause = exc.__cause__ or exc  # trio wraps TLS failures in BrokenResourceError
+            handle._note_error(f"connect to {host}:{port} failed: {cause!r}")
         if stream is not None:
             connection = Connection(handle, stream, f"{host}:{port}")
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(_close_at_end_of_window, handle, connection)
-                await connection.run()
-                nursery.cancel_scope.cancel()
-            succeeded = connection.logged_on
-            if succeeded and policy.reset_on_success:
+            await run_in_window(handle, connection)
+            if connection.logged_on and policy.reset_on_success:
                 failures = 0
                 index = 0
                 handle.reconnect_attempts = 0
