@@ -133,7 +133,8 @@ def session_run(n: int, batch: int, store_factory: Callable[[], MessageStore]) -
             gw.session.receive_data(data, now)
     gw.session.events()
     lp.session.events()
-    assert gw.session.is_logged_on and lp.session.is_logged_on
+    assert gw.session.is_logged_on
+    assert lp.session.is_logged_on
     delivered = 0
     cpu, wall = time.process_time(), time.perf_counter()
     sent = 0
