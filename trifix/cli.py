@@ -136,6 +136,32 @@ def decode_command(
         raise typer.Exit(1)
 
 
+config_app = typer.Typer(name="config", help="Gateway configuration files.", no_args_is_help=True)
+app.add_typer(config_app)
+
+
+@config_app.command("check")
+def config_check_command(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="The gateway's YAML configuration file.")
+    ],
+) -> None:
+    """Check a configuration file, with ${ENV} substitution and FIX_* overrides applied.
+
+    Prints "OK: N sessions (ids)" and exits 0, or prints every problem (file:line:column: key:
+    what is wrong) and exits 1.
+    """
+    from trifix.config import ConfigError, load  # here: other commands need not import it
+
+    try:
+        config = load(file)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    count = len(config.sessions)
+    typer.echo(f"OK: {count} session{'' if count == 1 else 's'} ({', '.join(config.session_ids)})")
+
+
 def main() -> None:
     """The console script's entry point (a closed pipe, as in `| head`, ends it quietly:
     click handles EPIPE)."""
