@@ -78,10 +78,14 @@ def checksum(data: bytes | bytearray | memoryview) -> int:
     n = len(data)
     if n <= 256:
         return ((zlib.adler32(data) & 0xFFFF) - 1) & 0xFF
+    # ASCII bytes are at most 127, so 515 of them still sum below 65521: fewer, bigger chunks.
+    step = 515 if not isinstance(data, memoryview) and data.isascii() else 256
+    if n <= step:
+        return ((zlib.adler32(data) & 0xFFFF) - 1) & 0xFF
     view = memoryview(data)
     total = 0
-    for i in range(0, n, 256):
-        total += (zlib.adler32(view[i : i + 256]) & 0xFFFF) - 1
+    for i in range(0, n, step):
+        total += (zlib.adler32(view[i : i + step]) & 0xFFFF) - 1
     return total & 0xFF
 
 
@@ -98,15 +102,23 @@ class FieldMap:
     def __init__(self, tags: list[bytes], values: list[bytes]) -> None:
         self._tags = tags
         self._values = values
-        self._index: dict[bytes, bytes] = dict(zip(tags, values, strict=True))
+        self._index: dict[bytes, bytes] | None = dict(zip(tags, values, strict=True))
+
+    def _map(self) -> dict[bytes, bytes]:
+        """The tag index, built on first use for messages built in code (a message being
+        sent is rarely read, so building it eagerly would be wasted work)."""
+        index = self._index
+        if index is None:
+            index = self._index = dict(zip(self._tags, self._values))
+        return index
 
     # -- raw access ---------------------------------------------------------------------
     def __contains__(self, tag: int) -> bool:
-        return tag_key(tag) in self._index
+        return tag_key(tag) in self._map()
 
     def __getitem__(self, tag: int) -> bytes:
         try:
-            return self._index[tag_key(tag)]
+            return self._map()[tag_key(tag)]
         except KeyError:
             raise KeyError(tag) from None
 
@@ -115,7 +127,7 @@ class FieldMap:
 
     def get(self, tag: int, default: T | None = None) -> bytes | T | None:
         """The raw value of `tag`, or `default` when absent."""
-        return self._index.get(tag_key(tag), default)
+        return self._map().get(tag_key(tag), default)
 
     def fields(self) -> Iterator[tuple[int, bytes]]:
         """Every (tag, raw value) pair in wire order, group members included."""
@@ -132,7 +144,7 @@ class FieldMap:
 
     # -- typed access -------------------------------------------------------------------
     def _convert(self, tag: int, conv: Callable[[bytes], T], default: Any, what: str) -> Any:
-        raw = self._index.get(tag_key(tag))
+        raw = self._map().get(tag_key(tag))
         if raw is None:
             if default is _MISSING:
                 raise FieldValueError(tag, f"tag {tag} is missing", missing=True)
@@ -368,9 +380,9 @@ class Message(FieldMap):
                 btags.append(key)
                 bvals.append(raw)
         msg = cls.__new__(cls)
-        msg._tags = tags = htags + btags
-        msg._values = values = hvals + bvals
-        msg._index = dict(zip(tags, values))
+        msg._tags = htags + btags
+        msg._values = hvals + bvals
+        msg._index = None  # built on first lookup
         msg.begin_string = b"FIX.4.4"
         msg.raw = None
         return msg
@@ -462,7 +474,8 @@ class Message(FieldMap):
         raw = value.encode() if type(value) is str else format_value(value)
         self.raw = None
         tags = self._tags
-        if key in self._index:
+        index = self._index
+        if key in (tags if index is None else index):
             self._values[tags.index(key)] = raw
         elif key in _HEADER_KEYS:
             i = 1
@@ -474,7 +487,8 @@ class Message(FieldMap):
         else:
             tags.append(key)
             self._values.append(raw)
-        self._index[key] = raw
+        if index is not None:
+            index[key] = raw
         return self
 
     def stamp_header(self, fields: Iterable[tuple[bytes, bytes]]) -> None:
@@ -488,18 +502,22 @@ class Message(FieldMap):
         values = self._values
         pos = 1
         for key, raw in fields:
-            if key in index:
+            if key in (tags if index is None else index):
                 values[tags.index(key)] = raw
             else:
                 tags.insert(pos, key)
                 values.insert(pos, raw)
                 pos += 1
-            index[key] = raw
+            if index is not None:
+                index[key] = raw
         self.raw = None
 
     def get_key(self, key: bytes) -> bytes | None:
         """The raw value for a raw tag key (``b"34"``); the session's fast lookup."""
-        return self._index.get(key)
+        index = self._index
+        if index is None:
+            index = self._map()
+        return index.get(key)
 
     def append(self, tag: int, value: Any) -> Message:
         """Append a field at the end (repeats allowed: that is how groups are written), except
@@ -514,7 +532,8 @@ class Message(FieldMap):
         self.raw = None
         self._tags.append(key)
         self._values.append(raw)
-        self._index[key] = raw  # the last occurrence, as for a parsed message
+        if self._index is not None:
+            self._index[key] = raw  # the last occurrence, as for a parsed message
         return self
 
     def _append_to_header(self, key: bytes, raw: bytes) -> Message:
@@ -527,19 +546,21 @@ class Message(FieldMap):
         self.raw = None
         tags.insert(i, key)
         self._values.insert(i, raw)
-        self._index[key] = raw
+        if self._index is not None:
+            self._index[key] = raw
         return self
 
     def remove(self, tag: int) -> bool:
         """Remove every occurrence of `tag` at any level. Returns whether anything was removed."""
         key = tag_key(tag)
-        if key not in self._index:
+        index = self._map()
+        if key not in index:
             return False
         self.raw = None
         keep = [i for i, k in enumerate(self._tags) if k != key]
         self._tags = [self._tags[i] for i in keep]
         self._values = [self._values[i] for i in keep]
-        del self._index[key]
+        del index[key]
         return True
 
     def add_group(self, count_tag: int, entries: Sequence[Iterable[tuple[int, Any]]]) -> Message:
@@ -562,9 +583,8 @@ class Message(FieldMap):
         """The complete frame: 8, 9 (BodyLength), the fields, 10 (CheckSum)."""
         if self._tags[:1] != [_MSG_TYPE_KEY]:
             raise LocalProtocolError("MsgType (35) must be the first field of a message")
-        body = SOH.join(map(_EQ.join, zip(self._tags, self._values, strict=True))) + SOH
-        head = b"8=%b\x019=%d\x01" % (begin_string or self.begin_string, len(body))
-        out = head + body
+        body = SOH.join(map(_EQ.join, zip(self._tags, self._values)))
+        out = b"8=%b\x019=%d\x01%b\x01" % (begin_string or self.begin_string, len(body) + 1, body)
         return out + b"10=%03d\x01" % checksum(out)
 
 

@@ -17,8 +17,7 @@ ValidateUserDefinedFields, AllowUnknownMsgFields.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -142,7 +141,7 @@ class Validator:
         self.dictionary = dictionary or Dictionary.fix44()
         self.options = options or ValidationOptions()
         self._messages: dict[str, dict[bytes, _Slot]] = {}
-        self._entries: dict[int, dict[bytes, _Slot]] = {}
+        self._entries: dict[int, tuple[dict[bytes, _Slot], int]] = {}
         self._required: dict[str, frozenset[bytes]] = {}
 
     # -- compiled lookup tables ---------------------------------------------------------------
@@ -164,16 +163,21 @@ class Validator:
             self._required[msg_type] = frozenset(required - _FRAMING)
         return slots
 
-    def _entry_slots(self, gdef: GroupDef) -> dict[bytes, _Slot]:
-        slots = self._entries.get(id(gdef))
-        if slots is None:
+    def _entry_slots(self, gdef: GroupDef) -> tuple[dict[bytes, _Slot], int]:
+        """A group entry's compiled slots (by position) and the bitmask of required ones."""
+        compiled = self._entries.get(id(gdef))
+        if compiled is None:
             st = gdef.entry
             slots = {
                 b"%d" % tag: _slot(self.dictionary.fields[tag], pos, st.groups.get(tag))
                 for pos, tag in enumerate(st.fields)
             }
-            self._entries[id(gdef)] = slots
-        return slots
+            mask = 0
+            for pos, tag in enumerate(st.fields):
+                if tag in st.required and pos > 0:  # the delimiter starts every entry
+                    mask |= 1 << pos
+            compiled = self._entries[id(gdef)] = (slots, mask)
+        return compiled
 
     # -- validation ------------------------------------------------------------------------------
     def validate(self, msg: FieldMap) -> ValidationError | None:
@@ -191,46 +195,55 @@ class Validator:
         order = opts.fields_out_of_order
         need_values = opts.fields_have_values
         section = _HEADER
-        top = tags  # the top-level tags, until a group or an unknown tag makes them differ
-        it = zip(tags, values)
-        next(it)  # MsgType, checked above
-        pair: tuple[bytes, bytes] | None
-        for pair in it:
-            while pair is not None:
-                k, v = pair
-                pair = None
-                s = slots.get(k)
-                if s is None:
-                    err = self._not_in_message(k, v, msg_type)
+        skip = 0  # fields of a group already checked by _group_at
+        spans: list[tuple[int, int]] | None = None  # where groups are, for the duplicate check
+        hint = 1
+        for k, v in zip(tags, values):
+            if skip:
+                skip -= 1
+                continue
+            s = slots.get(k)
+            if s is None:
+                err = self._not_in_message(k, v, msg_type)
+                if err is not None:
+                    return err
+                continue
+            sec, check, allowed, group, multi = s
+            if sec < section:
+                if order:
+                    return ValidationError(R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER, int(k), msg_type)
+            else:
+                section = sec
+            if not v:
+                if need_values:
+                    return ValidationError(R.TAG_SPECIFIED_WITHOUT_A_VALUE, int(k), msg_type)
+                continue
+            if allowed is not None:
+                if v not in allowed:
+                    err = _bad_value(k, v, check, allowed, multi, msg_type)
                     if err is not None:
                         return err
-                    continue
-                sec, check, allowed, group, multi = s
-                if sec < section:
-                    if order:
-                        return ValidationError(
-                            R.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER, int(k), msg_type
-                        )
-                else:
-                    section = sec
-                if not v:
-                    if need_values:
-                        return ValidationError(R.TAG_SPECIFIED_WITHOUT_A_VALUE, int(k), msg_type)
-                    continue
-                if allowed is not None:
-                    if v not in allowed:
-                        err = _bad_value(k, v, check, allowed, multi, msg_type)
-                        if err is not None:
-                            return err
-                elif check is not None and not check(v):
-                    return ValidationError(R.INCORRECT_DATA_FORMAT_FOR_VALUE, int(k), msg_type)
-                if group is not None:
-                    if top is tags:
-                        top = _top_level(tags, slots)
-                    result = self._group(it, group, int(v), msg_type)
-                    if isinstance(result, ValidationError):
-                        return result
-                    pair = result
+            elif check is not None and not check(v):
+                return ValidationError(R.INCORRECT_DATA_FORMAT_FOR_VALUE, int(k), msg_type)
+            if group is not None:
+                first = tags.index(k, hint) + 1
+                result = self._walk_group(tags, values, first, group, int(v), msg_type)
+                if isinstance(result, ValidationError):
+                    return result
+                skip = result - first
+                hint = result
+                if spans is None:
+                    spans = []
+                spans.append((first, result))
+        if spans is None:
+            top = tags
+        else:
+            top = []
+            begin = 0
+            for first, stop in spans:
+                top += tags[begin:first]
+                begin = stop
+            top += tags[begin:]
         present = set(top)
         if len(present) != len(top):
             seen: set[bytes] = set()
@@ -266,43 +279,51 @@ class Validator:
             return ValidationError(R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, tag, msg_type)
         return ValidationError(R.TAG_NOT_DEFINED_FOR_THIS_MESSAGE_TYPE, tag, msg_type)
 
-    def _group(
+    def _walk_group(
         self,
-        it: Iterator[tuple[bytes, bytes]],
+        tags: list[bytes],
+        values: list[bytes],
+        i: int,
         gdef: GroupDef,
         declared: int,
         msg_type: str,
-    ) -> tuple[bytes, bytes] | ValidationError | None:
-        """Validate a group's entries, consuming them from `it`.
+    ) -> int | ValidationError:
+        """Validate a group field by field from position i; return the position after it.
 
-        Returns the first field after the group (for the caller to handle), None at the end of
-        the message, or the error.
+        Within an entry, fields must follow the definition's order, so each field's position
+        must exceed the previous one's; a bitmask of the positions seen tells a duplicate from
+        a field out of order and names a missing required field.
         """
-        slots = self._entry_slots(gdef)
+        slots, required_mask = self._entry_slots(gdef)
         delim = gdef.delimiter_key
         need_values = self.options.fields_have_values
-        required = gdef.entry.required_keys
+        n = len(tags)
         count = 0
-        pair: tuple[bytes, bytes] | None = next(it, None)
-        if pair is not None and pair[0] != delim and pair[0] in slots:
-            return ValidationError(R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, int(pair[0]), msg_type)
-        while pair is not None and pair[0] == delim:
+        if i < n and tags[i] != delim and tags[i] in slots:
+            return ValidationError(R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, int(tags[i]), msg_type)
+        while i < n and tags[i] == delim:
             count += 1
-            seen: set[bytes] = set()
             last = -1
-            while pair is not None:
-                k, v = pair
+            mask = 0
+            while i < n:
+                k = tags[i]
                 s = slots.get(k)
-                if s is None or (k == delim and seen):
+                if s is None:
                     break
-                if k in seen:
-                    return ValidationError(R.TAG_APPEARS_MORE_THAN_ONCE, int(k), msg_type)
                 pos, check, allowed, group, multi = s
-                if pos < last:
-                    return ValidationError(R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, int(k), msg_type)
+                if pos <= last:
+                    if pos == 0:
+                        break  # the next entry
+                    reason = (
+                        R.TAG_APPEARS_MORE_THAN_ONCE
+                        if mask >> pos & 1
+                        else R.REPEATING_GROUP_FIELDS_OUT_OF_ORDER
+                    )
+                    return ValidationError(reason, int(k), msg_type)
                 last = pos
-                seen.add(k)
-                pair = next(it, None)
+                mask |= 1 << pos
+                v = values[i]
+                i += 1
                 if not v:
                     if need_values:
                         return ValidationError(R.TAG_SPECIFIED_WITHOUT_A_VALUE, int(k), msg_type)
@@ -315,22 +336,21 @@ class Validator:
                 elif check is not None and not check(v):
                     return ValidationError(R.INCORRECT_DATA_FORMAT_FOR_VALUE, int(k), msg_type)
                 if group is not None:
-                    if pair is not None:
-                        # Put the field back: the nested group starts with it.
-                        it = itertools.chain((pair,), it)
-                    result = self._group(it, group, int(v), msg_type)
+                    result = self._walk_group(tags, values, i, group, int(v), msg_type)
                     if isinstance(result, ValidationError):
                         return result
-                    pair = result
-            for rk in required:
-                if rk not in seen:
-                    return ValidationError(R.REQUIRED_TAG_MISSING, int(rk), msg_type)
+                    i = result
+            missing = required_mask & ~mask
+            if missing:
+                position = (missing & -missing).bit_length() - 1
+                tag = gdef.entry.fields[position]
+                return ValidationError(R.REQUIRED_TAG_MISSING, tag, msg_type)
         if count != declared:
             detail = f"NumInGroup says {declared}, found {count}"
             return ValidationError(
                 R.INCORRECT_NUM_IN_GROUP_COUNT_FOR_REPEATING_GROUP, gdef.count_tag, msg_type, detail
             )
-        return pair
+        return i
 
 
 def _bad_value(
@@ -347,31 +367,6 @@ def _bad_value(
     if multi and allowed.issuperset(v.split(b" ")):
         return None
     return ValidationError(R.VALUE_IS_INCORRECT, int(k), msg_type)
-
-
-def _top_level(tags: list[bytes], slots: dict[bytes, _Slot]) -> list[bytes]:
-    """The tags outside repeating groups: a message's own fields, for the duplicate check."""
-    out: list[bytes] = []
-    depth_members: list[frozenset[bytes]] = []
-    for k in tags:
-        while depth_members and k not in depth_members[-1]:
-            depth_members.pop()
-        if depth_members:
-            s = None
-        else:
-            out.append(k)
-            s = slots.get(k)
-        group = s[3] if s is not None else None
-        if group is not None:
-            depth_members.append(frozenset(group.entry.keys) | _nested_keys(group))
-    return out
-
-
-def _nested_keys(gdef: GroupDef) -> frozenset[bytes]:
-    keys: set[bytes] = set()
-    for sub in gdef.entry.groups.values():
-        keys |= set(sub.entry.keys) | _nested_keys(sub)
-    return frozenset(keys)
 
 
 def _in_any_group(structure: Structure, tag: int) -> bool:
