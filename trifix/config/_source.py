@@ -105,8 +105,11 @@ def read_document(text: str, file: str, environ: Mapping[str, str]) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         doc.problems.append(ConfigProblem(file, line, column, "", f"invalid YAML: {what}"))
         return doc
-    except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
-        doc.problems.append(ConfigProblem(file, None, None, "", f"invalid YAML: {exc}"))
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        what = f"the character U+{exc.character:04X} is not allowed"
+        doc.problems.append(ConfigProblem(file, line, column, "", f"invalid YAML: {what}"))
         return doc
     if root is None:
         doc.problems.append(ConfigProblem(file, 1, 1, "", "the file is empty"))
@@ -166,7 +169,16 @@ class _Builder:
             if key is None or key in skip:
                 continue
             if key in result:
-                self._doc.report((*path, key), f"duplicate key {key!r}")
+                where = _where(key_node)
+                self._doc.problems.append(
+                    ConfigProblem(
+                        self._doc.file,
+                        where.line,
+                        where.column,
+                        format_key((*path, key)),
+                        f"duplicate key {key!r}",
+                    )
+                )
                 continue
             self._doc.keys[(*path, key)] = _where(key_node)
             self._doc.items[(*path, key)] = _where(value_node)

@@ -148,4 +148,6 @@ def describe(value: object, *, secret: bool = False) -> str:
         return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 2, as written, rather than the 2.0 it was read as
     return repr(value)

@@ -75,8 +75,11 @@ def loads(
     problems = list(doc.problems)
     if doc.data is None and problems:
         raise ConfigFileError(problems)
+    data = doc.data
+    if isinstance(data, dict):  # x-... keys hold what anchors refer to; nothing else reads them
+        data = {k: v for k, v in data.items() if not k.startswith("x-")}
     try:
-        config: GatewayConfig = structure(doc.data, GatewayConfig)
+        config: GatewayConfig = structure(data, GatewayConfig)
     except (cattrs.BaseValidationError, InvalidValue) as exc:
         # A value already reported (an unset variable) would only add noise here.
         reported = {p.key for p in problems}
