@@ -243,3 +243,25 @@ FORMAT_CHECKS: Final[dict[str, Check]] = {
 """Format check per FIX type (truthy result = well formed).
 
 A type absent here (STRING, DATA, CURRENCY...) takes any bytes."""
+
+FORMAT_PATTERNS: Final[dict[str, bytes]] = {
+    "INT": rb"-?[0-9]+",
+    "LENGTH": rb"[0-9]+",
+    "NUMINGROUP": rb"[0-9]+",
+    "SEQNUM": rb"[0-9]+",
+    "DAYOFMONTH": rb"(?:0?[1-9]|[12][0-9]|3[01])",
+    **dict.fromkeys(
+        ("FLOAT", "PRICE", "QTY", "AMT", "PRICEOFFSET", "PERCENTAGE"),
+        rb"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)",
+    ),
+    "BOOLEAN": rb"[YN]",
+    "CHAR": rb"[^\x01 ]",
+    "UTCTIMESTAMP": _YMD + b"-" + _HMS + _FRAC,
+    "UTCTIMEONLY": _HMS + _FRAC,
+    "UTCDATEONLY": _YMD,
+    "LOCALMKTDATE": _YMD,
+    "MONTHYEAR": rb"[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|w[1-5])?",
+    "MULTIPLEVALUESTRING": rb"[^ \x01]+(?: [^ \x01]+)*",
+}
+"""The formats of `FORMAT_CHECKS` as regular-expression sources for one value (no anchors),
+for checks compiled over a whole message; any other type is one or more non-SOH bytes."""

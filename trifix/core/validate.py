@@ -17,6 +17,7 @@ ValidateUserDefinedFields, AllowUnknownMsgFields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,8 +25,8 @@ from typing import Final
 
 from trifix.core.dictionary import Dictionary, FieldDef, GroupDef, Structure
 from trifix.core.errors import FixError
-from trifix.core.fields import parse_utc_timestamp
-from trifix.core.message import FieldMap, Message
+from trifix.core.fields import FORMAT_PATTERNS, parse_utc_timestamp
+from trifix.core.message import SOH, FieldMap, Message
 from trifix.core.tags import SessionRejectReason, Tag
 
 R = SessionRejectReason
@@ -121,6 +122,8 @@ class ValidationOptions:
 _Slot = tuple[int, Callable[[bytes], object] | None, frozenset[bytes] | None, GroupDef | None, bool]
 _HEADER, _BODY, _TRAILER = 0, 1, 2
 _FRAMING: Final = frozenset({b"8", b"9", b"10"})
+MAX_SHAPES: Final = 512
+"""Compiled message shapes kept per validator (the cache starts over beyond this)."""
 
 
 def _slot(fdef: FieldDef, position: int, group: GroupDef | None) -> _Slot:
@@ -143,6 +146,7 @@ class Validator:
         self._messages: dict[str, dict[bytes, _Slot]] = {}
         self._entries: dict[int, tuple[dict[bytes, _Slot], int]] = {}
         self._required: dict[str, frozenset[bytes]] = {}
+        self._shapes: dict[bytes, Callable[[bytes], object]] = {}
 
     # -- compiled lookup tables ---------------------------------------------------------------
     def _message_slots(self, msg_type: str) -> dict[bytes, _Slot] | None:
@@ -181,7 +185,57 @@ class Validator:
 
     # -- validation ------------------------------------------------------------------------------
     def validate(self, msg: FieldMap) -> ValidationError | None:
-        """Check a received message; None when valid, else the Reject to answer with."""
+        """Check a received message; None when valid, else the Reject to answer with.
+
+        Counterparties send the same few *shapes* (sequences of tags) over and over. The first
+        message of a shape is checked field by field; if valid, its shape is compiled into one
+        regular expression over the whole frame (literal tags in order, each value's
+        enumeration or format, the NumInGroup counts) and later messages of that shape are
+        checked by one match. Anything the compiled shape does not accept takes the
+        field-by-field path, which names the exact error.
+        """
+        raw = msg.raw if isinstance(msg, Message) else None
+        if raw is None:
+            return self._check(msg)
+        tags = msg.tag_keys()
+        key = SOH.join(tags)
+        shape = self._shapes.get(key)
+        if shape is not None and shape(raw) is not None:
+            return None
+        error = self._check(msg)
+        if error is None and shape is None:
+            if len(self._shapes) >= MAX_SHAPES:
+                self._shapes.clear()
+            self._shapes[key] = self._compile_shape(tags, msg.raw_values())
+        return error
+
+    def _compile_shape(self, tags: list[bytes], values: list[bytes]) -> Callable[[bytes], object]:
+        """The fullmatch of a valid message's shape: any frame with these tags in this order,
+        the same group counts, and values each of its field's enumeration or format."""
+        fields = self.dictionary.fields_by_key
+        plus = b"+" if self.options.fields_have_values else b"*"
+        parts = [rb"8=[^\x01]+\x019=[0-9]+\x01"]
+        for k, v in zip(tags, values):
+            fdef = fields.get(k)
+            if k == b"35" or (fdef is not None and fdef.type == "NUMINGROUP"):
+                value = re.escape(v)
+            elif fdef is None or fdef.type == "DATA":
+                value = rb"[^\x01]*"
+            elif fdef.value_keys:
+                one = b"(?:" + b"|".join(map(re.escape, sorted(fdef.value_keys))) + b")"
+                value = one + b"(?: " + one + b")*" if fdef.is_multiple_value else one
+            elif fdef.type in FORMAT_PATTERNS:
+                value = b"(?:" + FORMAT_PATTERNS[fdef.type] + b")"
+            else:
+                value = rb"[^\x01]" + plus
+            if not v and not self.options.fields_have_values:
+                value = b"(?:" + value + b")?"
+            parts.append(re.escape(k + b"=") + value + rb"\x01")
+        parts.append(rb"10=[0-9]{3}\x01")
+        return re.compile(b"".join(parts)).fullmatch
+
+    def _check(self, msg: FieldMap) -> ValidationError | None:
+        """The field-by-field validation (see `validate`)."""
         tags = msg.tag_keys()
         values = msg.raw_values()
         n = len(tags)
