@@ -130,11 +130,13 @@ class Framer:
                         if not len(delims) & 1 and _ALTERNATION.startswith(delims):
                             parts = frame.replace(b"=", SOH).split(SOH)
                             tags = parts[4:-3:2]
-                            if _LENGTH_SET.isdisjoint(tags):
+                            values = parts[5:-3:2]
+                            index = dict(zip(tags, values))
+                            if _LENGTH_SET.isdisjoint(index):
                                 msg = new_message(Message)
                                 msg._tags = tags
-                                msg._values = values = parts[5:-3:2]
-                                msg._index = dict(zip(tags, values))
+                                msg._values = values
+                                msg._index = index
                                 msg.begin_string = parts[1]
                                 msg.raw = frame
                                 out.append(msg)

@@ -365,23 +365,27 @@ class Message(FieldMap):
         Values are formatted with `trifix.core.fields.format_value` (str, int, Decimal, bool,
         datetime, date, enums...). Header fields are placed in the header, after MsgType.
         """
-        htags: list[bytes] = [_MSG_TYPE_KEY]
-        hvals: list[bytes] = [str(msg_type).encode()]
-        btags: list[bytes] = []
-        bvals: list[bytes] = []
+        tags: list[bytes] = [_MSG_TYPE_KEY]
+        values: list[bytes] = [str(msg_type).encode()]
         keys = _KEYS
+        header = _HEADER_SIDE
+        in_body = False
+        misplaced = False  # a header field given after a body field
         for tag, value in fields:
             key = keys.get(tag) or tag_key(tag)
-            raw = value.encode() if type(value) is str else format_value(value)
-            if key in _HEADER_SIDE:
-                htags.append(key)
-                hvals.append(raw)
+            tags.append(key)
+            values.append(value.encode() if type(value) is str else format_value(value))
+            if key in header:
+                misplaced |= in_body
             else:
-                btags.append(key)
-                bvals.append(raw)
+                in_body = True
+        if misplaced:  # move header fields forward, keeping each side's order
+            order = sorted(range(1, len(tags)), key=lambda i: tags[i] not in header)
+            tags[1:] = [tags[i] for i in order]
+            values[1:] = [values[i] for i in order]
         msg = cls.__new__(cls)
-        msg._tags = htags + btags
-        msg._values = hvals + bvals
+        msg._tags = tags
+        msg._values = values
         msg._index = None  # built on first lookup
         msg.begin_string = b"FIX.4.4"
         msg.raw = None
@@ -581,9 +585,10 @@ class Message(FieldMap):
     # -- encoding -------------------------------------------------------------------------------
     def encode(self, begin_string: bytes | None = None) -> bytes:
         """The complete frame: 8, 9 (BodyLength), the fields, 10 (CheckSum)."""
-        if self._tags[:1] != [_MSG_TYPE_KEY]:
+        tags = self._tags
+        if not tags or tags[0] != _MSG_TYPE_KEY:
             raise LocalProtocolError("MsgType (35) must be the first field of a message")
-        body = SOH.join(map(_EQ.join, zip(self._tags, self._values)))
+        body = SOH.join(map(_EQ.join, zip(tags, self._values)))
         out = b"8=%b\x019=%d\x01%b\x01" % (begin_string or self.begin_string, len(body) + 1, body)
         return out + b"10=%03d\x01" % checksum(out)
 
