@@ -162,6 +162,63 @@ def config_check_command(
     typer.echo(f"OK: {count} session{'' if count == 1 else 's'} ({', '.join(config.session_ids)})")
 
 
+@app.command("run")
+def run_command(
+    config: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[CONFIG]",
+            help="The gateway's YAML configuration; none runs the demo against an embedded LP.",
+            show_default=False,
+        ),
+    ] = None,
+    ui: Annotated[
+        bool,
+        typer.Option(
+            "--ui/--no-ui",
+            help="Show the live view (when standard output is a terminal), or log lines to "
+            "standard error.",
+        ),
+    ] = True,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS", min=0, help="Stop after this long. [default: until Ctrl-C]"
+        ),
+    ] = None,
+    store_dir: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DIR",
+            envvar="FIX_STORE_DIR",
+            help="The gateway's LMDB store. [default: ./fixstore, or the configuration's]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the gateway. With no CONFIG, it connects to an embedded simulated LP and shows
+    market data, orders, replaces and cancels working end to end.
+
+    Ctrl-C (or SIGTERM) logs every session out and stops (exit code 0); a second one stops at
+    once. Exit code 1 when the configuration or the store cannot be used.
+    """
+    from pathlib import Path  # here: other commands need not import trio or rich
+
+    from rich.console import Console
+
+    from trifix.core.errors import ConfigError, StoreError
+    from trifix.tools.live import RunOptions, load_config, run
+
+    try:
+        spec = None if config is None else load_config(Path(config))
+        options = RunOptions(spec, Path(store_dir) if store_dir else None, ui, duration)
+        code = run(options, console=Console(), log=lambda line: typer.echo(line, err=True))
+    except (ConfigError, StoreError) as exc:
+        typer.echo(f"trifix run: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """The console script's entry point (a closed pipe, as in `| head`, ends it quietly:
     click handles EPIPE)."""

@@ -1,0 +1,250 @@
+"""`trifix run`: the demo end to end through the CLI, stopping, configurations, the live view."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+from rich.console import Console
+from typer.testing import CliRunner
+
+import trifix.tools.live as live
+from trifix.cli import app
+from trifix.core.events import AppMessageReceived, HeartbeatSent, LoggedOn
+from trifix.core.message import Message
+from trifix.core.settings import Role, SessionSettings
+from trifix.core.state import SessionState
+from trifix.core.tags import MsgType, Tag
+from trifix.runtime import EngineSpec, SessionSpec, SessionStatistics
+from trifix.store import LmdbStore
+
+T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+runner = CliRunner()
+
+
+def test_demo_shows_logon_orders_and_market_data(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    result = runner.invoke(app, ["run", "--no-ui", "--duration", "3", "--store-dir", str(store)])
+    assert result.exit_code == 0, result.output
+    log = result.stderr
+    assert "embedded LP listening on 127.0.0.1:" in log
+    assert "LP   logged on (heartbeat 10 s, sequence numbers reset)" in log
+    assert "<- MarketDataSnapshot EURUSD 1.08500 / 1.08510" in log
+    assert "<- MarketDataSnapshot GBPUSD 1.26500 / 1.26515" in log
+    assert "<- ExecutionReport ORD-1 Fill 1000000 @ 1.08510" in log
+    assert "<- ExecutionReport ORD-2 Fill 500000 @ 1.26450" in log
+    assert "<- ExecutionReport ORD-3a Replaced (was ORD-3): buy 3000000 EURUSD" in log
+    assert "<- ExecutionReport ORD-3b Canceled" in log
+    assert "<- OrderCancelReject ORD-1x: cancel of ORD-1 refused (too late" in log
+    assert "run  market data: EURUSD " in log  # the incrementals, summarised each second
+    assert "3 s elapsed: logging out" in log
+    assert "LP   <- Logout" in log
+    assert "LP   stopped: 9 messages sent" in log
+    assert "Reject of seq" not in log  # nothing was invalid in either direction
+    assert (store / "data.mdb").exists()
+
+
+def test_ctrl_c_logs_out_and_exits_0_on_a_store_used_before(tmp_path: Path) -> None:
+    # A real process and a real SIGINT; the store already holds a session (from a first run),
+    # so this also shows that a second `trifix run` starts cleanly.
+    store = tmp_path / "store"
+    first = runner.invoke(app, ["run", "--no-ui", "--duration", "0.5", "--store-dir", str(store)])
+    assert first.exit_code == 0, first.output
+    command = [sys.executable, "-m", "trifix", "run", "--no-ui", "--store-dir", str(store)]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if "logged on" in line:
+                break
+        os.kill(proc.pid, signal.SIGINT)
+        _, rest = proc.communicate(timeout=10)
+    log = "".join(lines) + rest
+    assert proc.returncode == 0, log
+    assert "SIGINT: logging out" in log
+    assert "LP   disconnected: logout completed" in log
+    assert "Traceback" not in log
+
+
+async def test_a_second_signal_stops_at_once() -> None:
+    runner_ = live._Runner(live.RunOptions(ui=False), Console(file=io.StringIO()), lambda _: None)
+    send, receive = trio.open_memory_channel[int](2)
+    with trio.CancelScope() as everything:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(runner_.watch_signals, receive, everything)
+            await send.send(signal.SIGINT)
+            await runner_.stopping.wait()
+            assert runner_.forced_by is None
+            await send.send(signal.SIGTERM)
+            await trio.sleep_forever()
+    assert everything.cancelled_caught
+    assert runner_.forced_by == signal.SIGTERM
+    assert [line.split("  ", 1)[1] for line in runner_.tracker.recent] == [
+        "run  SIGINT: logging out (send it again to stop at once)",
+        "run  SIGTERM again: stopping at once",
+    ]
+
+
+def _acceptor_only(store: Path | None = None) -> EngineSpec:
+    settings = SessionSettings("GATEWAY", "CLIENT", Role.ACCEPTOR)
+    return EngineSpec([SessionSpec("CLIENT", settings)], listen_port=0, store_path=store)
+
+
+def test_with_a_config_runs_its_sessions_and_no_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Path] = []
+
+    def load(path: Path) -> EngineSpec:
+        seen.append(path)
+        return _acceptor_only(tmp_path / "from-config")
+
+    monkeypatch.setattr(live, "load_config", load)
+    store = tmp_path / "override"
+    args = ["run", "gw.yaml", "--no-ui", "--duration", "0.3", "--store-dir", str(store)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert seen == [Path("gw.yaml")]
+    assert "sessions CLIENT; listening on 127.0.0.1:" in result.stderr
+    assert f"store: {store}" in result.stderr
+    assert "CLIENT stopped: 0 messages sent" in result.stderr
+    assert "embedded LP" not in result.stderr
+    assert (store / "data.mdb").exists()
+    assert not (tmp_path / "from-config").exists()
+
+
+def test_a_bad_config_is_reported_with_exit_code_1(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = runner.invoke(app, ["run", str(missing), "--no-ui"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"trifix run: {missing}")
+
+
+def test_without_the_config_package_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "trifix.config", None)  # makes the import fail
+    result = runner.invoke(app, ["run", "gw.yaml", "--no-ui"])
+    assert result.exit_code == 1
+    assert "reading a configuration file needs trifix.config" in result.stderr
+    assert "run `trifix run` with no file for the demo" in result.stderr
+
+
+def test_a_store_in_use_is_reported_with_exit_code_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "load_config", lambda path: _acceptor_only())
+    held = LmdbStore(tmp_path)
+    try:
+        held.open_session("CLIENT", T0)  # as another engine would
+        args = ["run", "gw.yaml", "--no-ui", "--duration", "1", "--store-dir", str(tmp_path)]
+        result = runner.invoke(app, args)
+    finally:
+        held.close()
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"trifix run: store {tmp_path} is already open")
+    assert "Traceback" not in result.output
+
+
+# -- the live view --------------------------------------------------------------------------------
+def _stats(**changes: Any) -> SessionStatistics:
+    base = SessionStatistics(
+        id="LP",
+        state=SessionState.ACTIVE,
+        enabled=True,
+        connected=True,
+        logged_on=True,
+        peer="127.0.0.1:9876",
+        next_sender_seq=12,
+        next_target_seq=34,
+        messages_in=30,
+        messages_out=11,
+        bytes_in=4096,
+        connects=1,
+        reconnect_attempts=0,
+        logged_on_since=T0,
+        last_received=T0,
+        last_error=None,
+    )
+    return replace(base, **changes)
+
+
+def _report(**fields: object) -> Message:
+    base: dict[int, object] = {
+        Tag.ORDER_ID: "O1",
+        Tag.CL_ORD_ID: "ORD-1",
+        Tag.EXEC_ID: "E2",
+        Tag.EXEC_TYPE: "F",
+        Tag.ORD_STATUS: "2",
+        Tag.SYMBOL: "EURUSD",
+        Tag.SIDE: "1",
+        Tag.ORDER_QTY: "1000000",
+        Tag.ORD_TYPE: "1",
+        Tag.LAST_QTY: "1000000",
+        Tag.LAST_PX: "1.08510",
+        Tag.LEAVES_QTY: "0",
+        Tag.CUM_QTY: "1000000",
+        Tag.AVG_PX: "1.08510",
+    }
+    return Message.new(MsgType.EXECUTION_REPORT, *base.items(), *fields.items())  # type: ignore[arg-type]
+
+
+def test_live_view_shows_sessions_book_orders_and_events() -> None:
+    tracker = live.Tracker(lambda: T0)
+    snapshot = Message.new(MsgType.MARKET_DATA_SNAPSHOT_FULL_REFRESH, (Tag.MD_REQ_ID, "MD-1"))
+    snapshot.set(Tag.SYMBOL, "EURUSD").add_group(
+        Tag.NO_MD_ENTRIES,
+        [
+            [(Tag.MD_ENTRY_TYPE, "0"), (Tag.MD_ENTRY_PX, "1.08500")],
+            [(Tag.MD_ENTRY_TYPE, "1"), (Tag.MD_ENTRY_PX, "1.08510")],
+        ],
+    )
+    tracker.on_event("LP", LoggedOn(heartbeat_interval=10, reset=True))
+    tracker.on_event("LP", AppMessageReceived(snapshot))
+    tracker.on_event("LP", AppMessageReceived(_report()))
+    tracker.on_event("LP", HeartbeatSent(test_req_id=None))
+    rates = live.RateMeter()
+    rates.sample([_stats(messages_in=10, messages_out=1)], at=0.0)
+    rates.sample([_stats()], at=2.0)
+    sim = _stats(id="GW", logged_on=False, state=SessionState.DISCONNECTED, last_error="boom")
+    stats = [_stats(), sim]
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    now = T0 + timedelta(seconds=1.5)
+    console.print(live.render(stats, tracker, rates, now=now, title="demo", labels={"GW": "sim"}))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    lines = out.splitlines()
+    assert lines[0].startswith("demo")
+    (lp_row,) = [line for line in lines if line.startswith("│ LP ")]
+    cells = [c.strip() for c in lp_row.strip("│").split("│")]
+    # id, state, logged on, next out, next in, msg/s in, msg/s out, heartbeat, received...
+    assert cells == [
+        "LP",
+        "active",
+        "yes",
+        "12",
+        "34",
+        "10.0",
+        "5.0",
+        "1.5s ago",
+        "1.5s ago",
+        "0",
+        "",
+    ]
+    (sim_row,) = [line for line in lines if line.startswith("│ sim ")]
+    assert [c.strip() for c in sim_row.strip("│").split("│")][1:3] == ["disconnected", "no"]
+    assert "boom" in sim_row
+    assert any(
+        line.split() == ["│", "EURUSD", "│", "1.08500", "│", "1.08510", "│", "1", "│"]
+        for line in lines
+    )
+    assert any("ORD-1" in line and "filled" in line and "1.08510" in line for line in lines)
+    assert "09:30:00.000  LP   <- ExecutionReport ORD-1 Fill 1000000 @ 1.08510" in out
+    assert "09:30:00.000  LP   logged on (heartbeat 10 s, sequence numbers reset)" in out
