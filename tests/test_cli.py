@@ -583,7 +583,7 @@ README = SAMPLE.parents[1] / "README.md"
 def test_readme_starts_with_the_two_commands() -> None:
     blocks = re.findall(r"```sh\n(.*?)```", README.read_text(), re.DOTALL)
     assert blocks[:2] == [
-        "pip install -e . && trifix decode examples/sample.log\n",
+        "pip install -e . && trifix run\n",
         "pip install -e '.[dev]' && python -m pytest\n",
     ]
 
