@@ -18,6 +18,7 @@ cancels everything at once.
 
 from __future__ import annotations
 
+import math
 import signal
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -178,6 +179,7 @@ class Tracker:
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT))
     last_heartbeat: dict[str, datetime] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)  # ClOrdIDs with an answer (8 or 9)
+    logged_on: set[str] = field(default_factory=set)  # sessions, from LoggedOn to Disconnected
     _changed: trio.Event = field(default_factory=trio.Event)
 
     def log(self, session_id: str, text: str) -> None:
@@ -205,6 +207,7 @@ class Tracker:
         if isinstance(event, AppMessageReceived):
             self._on_message(session_id, event.message)
         elif isinstance(event, LoggedOn):
+            self.logged_on.add(session_id)
             reset = ", sequence numbers reset" if event.reset else ""
             self.log(session_id, f"logged on (heartbeat {event.heartbeat_interval} s{reset})")
         elif isinstance(event, HeartbeatSent):
@@ -216,6 +219,7 @@ class Tracker:
             arrow = "<-" if isinstance(event, LogoutReceived) else "->"
             self.log(session_id, f"{arrow} Logout{': ' + event.text if event.text else ''}")
         elif isinstance(event, Disconnected):
+            self.logged_on.discard(session_id)
             self.log(session_id, f"disconnected: {event.reason}")
         elif isinstance(event, RejectReceived | RejectSent):
             arrow = "<-" if isinstance(event, RejectReceived) else "->"
@@ -442,8 +446,12 @@ class _Demo:
         self.orders_done = False
 
     async def run(self) -> None:
+        sid = self.handle.id
+        logged_on = self.tracker.logged_on
         while True:
+            # Wait for the tracker too, so the log tells the logon before what the demo sends.
             await self.handle.wait_logged_on()
+            await self.tracker.wait_until(lambda: sid in logged_on, math.inf)
             try:
                 await self._subscribe()
                 if not self.orders_done:
@@ -452,6 +460,7 @@ class _Demo:
             except NotLoggedOnError:
                 pass  # the session dropped: start over once it is back
             await self.handle.wait_disconnected()
+            await self.tracker.wait_until(lambda: sid not in logged_on, math.inf)
 
     async def _send(self, msg: Message, text: str) -> None:
         await self.handle.send(msg)
