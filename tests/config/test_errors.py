@@ -598,3 +598,21 @@ def test_a_file_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     Path("latin1.yaml").write_bytes(SESSION.encode() + b"    name: caf\xe9\n")
     with pytest.raises(ConfigFileError, match=r"^latin1.yaml:7:14: the file is not UTF-8 text$"):
         load("latin1.yaml", {})
+
+
+def test_null_where_a_value_is_needed() -> None:
+    assert problems(session("heartbeat_interval: null")) == [
+        "gateway.yaml:7:5: sessions[0].heartbeat_interval: expected a whole number, got null"
+    ]
+
+
+def test_environment_text_that_is_not_of_the_type_wanted() -> None:
+    assert problems(session("limits: {max_orders_per_second: '${RATE}'}"), {"RATE": "fast"}) == [
+        'gateway.yaml:7:14: sessions[0].limits.max_orders_per_second: expected a number, got "fast"'
+    ]
+
+
+def test_overrides_leave_a_document_that_is_not_a_mapping_alone() -> None:
+    assert problems("- a\n", {"FIX_STORE_DIR": "x", "FIX_LOG_LEVEL": "INFO"}) == [
+        "gateway.yaml:1:1: expected a mapping of keys to values, got a list"
+    ]

@@ -36,7 +36,7 @@ from trifix.config.schema import (
     ValidationConfig,
     WeeklyHours,
 )
-from trifix.config.watch import OnChange, OnError, watch
+from trifix.config.watcher import OnChange, OnError, watch
 from trifix.core.errors import ConfigError
 
 __all__ = [

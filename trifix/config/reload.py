@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Literal, Protocol
 
 import attrs
@@ -91,36 +91,89 @@ class ConfigChange:
         """Whether some change waits for a restart."""
         return bool(self.restart) or any(s.needs_restart for s in self.sessions)
 
+    def reloaded(self) -> GatewayConfig:
+        """What runs once `apply` has applied this change: `new`, except what needs a restart.
+
+        A session changed in a way that needs a restart keeps its old configuration (with the
+        reloadable keys updated), a removed one keeps running, a new one that cannot start
+        before a restart is left out, and so are changed top-level keys that need a restart.
+        Comparing the next edit with this, not with `new`, keeps `diff` truthful: removing a
+        session and adding it back is no change at all for the running engine.
+        """
+        changes = {c.id: c for c in self.sessions}
+        sessions = list(_running_sessions(self.old, self.new, changes))
+        sessions += [
+            s
+            for s in self.new.sessions
+            if s.id in changes and changes[s.id].kind == "added" and not changes[s.id].restart
+        ]
+        order = {s.id: i for i, s in enumerate(self.new.sessions)}
+        sessions.sort(key=lambda s: order.get(s.id, len(order)))
+        kept = {key: getattr(self.old, key) for key in self.restart}
+        return attrs.evolve(self.new, sessions=tuple(sessions), **kept)
+
 
 def diff(old: GatewayConfig, new: GatewayConfig) -> ConfigChange:
-    """Classify what changed from `old` to `new` (see the module docstring)."""
+    """Classify what changed from `old` (what runs) to `new` (see the module docstring)."""
+    top = [k for k in _changed_keys(old, new) if k != "sessions"]
+    restart_top = tuple(k for k in top if k not in _RELOADABLE_TOP_KEYS)
     before = {s.id: s for s in old.sessions}
     after = {s.id: s for s in new.sessions}
-    sessions: list[SessionChange] = []
+    changes: dict[str, SessionChange] = {}
     for session in new.sessions:
         previous = before.get(session.id)
-        if previous is None:
-            sessions.append(SessionChange(session.id, "added"))
-            continue
-        keys = _changed_keys(previous, session)
+        keys = [] if previous is None else _changed_keys(previous, session)
         if keys:
-            sessions.append(
-                SessionChange(
-                    session.id,
-                    "changed",
-                    reloadable=tuple(k for k in keys if k in RELOADABLE_SESSION_KEYS),
-                    restart=tuple(k for k in keys if k not in RELOADABLE_SESSION_KEYS),
-                )
+            changes[session.id] = SessionChange(
+                session.id,
+                "changed",
+                reloadable=tuple(k for k in keys if k in RELOADABLE_SESSION_KEYS),
+                restart=tuple(k for k in keys if k not in RELOADABLE_SESSION_KEYS),
             )
-    sessions += [SessionChange(s.id, "removed") for s in old.sessions if s.id not in after]
-    top = [k for k in _changed_keys(old, new) if k != "sessions"]
+    changes |= {s.id: SessionChange(s.id, "removed") for s in old.sessions if s.id not in after}
+    # A new acceptor needs the listening port as it runs, and CompIDs no running acceptor has.
+    taken = {
+        (s.sender_comp_id, s.target_comp_id)
+        for s in _running_sessions(old, new, changes)
+        if s.role == "acceptor"
+    }
+    for session in new.sessions:
+        if session.id in before:
+            continue
+        blocked: tuple[str, ...] = ()
+        pair = (session.sender_comp_id, session.target_comp_id)
+        if session.role == "acceptor" and "listen" in restart_top:
+            blocked = ("listen",)
+        elif session.role == "acceptor" and pair in taken:
+            blocked = ("sender_comp_id", "target_comp_id")
+        elif session.role == "acceptor":
+            taken.add(pair)
+        changes[session.id] = SessionChange(session.id, "added", restart=blocked)
+    order = [s.id for s in new.sessions] + [s.id for s in old.sessions if s.id not in after]
     return ConfigChange(
         old,
         new,
-        tuple(sessions),
+        tuple(changes[i] for i in order if i in changes),
         reloadable=tuple(k for k in top if k in _RELOADABLE_TOP_KEYS),
-        restart=tuple(k for k in top if k not in _RELOADABLE_TOP_KEYS),
+        restart=restart_top,
     )
+
+
+def _running_sessions(
+    old: GatewayConfig, new: GatewayConfig, changes: dict[str, SessionChange]
+) -> Iterator[SessionConfig]:
+    """The sessions of `old` as they run once the reloadable part of `changes` is applied."""
+    after = {s.id: s for s in new.sessions}
+    for session in old.sessions:
+        change = changes.get(session.id)
+        if change is None or change.kind == "removed":
+            yield session
+        elif change.restart:
+            yield attrs.evolve(
+                session, **{k: getattr(after[session.id], k) for k in change.reloadable}
+            )
+        else:
+            yield after[session.id]
 
 
 def _changed_keys(
@@ -171,6 +224,9 @@ async def apply(
         spec = new_sessions.get(session.id)
         if spec is None:
             raise ValueError(f"new_spec has no session {session.id!r}: pass to_engine_spec(new)")
+        if session.kind == "added" and session.restart:
+            lines.append(f"{session.id}: new; needs a restart for {', '.join(session.restart)}")
+            continue
         if session.kind == "added":
             await engine.add_session(spec)
             lines.append(f"{session.id}: added" + ("" if spec.enabled else " (disabled)"))

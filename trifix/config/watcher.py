@@ -3,10 +3,18 @@
 `watch` polls the file: when its modification time, size or inode moved (or its modification
 time is too recent to trust, as with git's "racy" index entries: a second write within the
 file system's timestamp resolution leaves them unchanged) it reads the file and hashes it. New
-content is loaded and compared with the running configuration. A good edit becomes the
-running configuration and is passed to `on_change`; a bad one is passed to `on_error`, once,
-and the running configuration stays. An edit that changes nothing that matters (a comment)
-quietly becomes the running configuration.
+content is loaded and compared with the running configuration. A good edit is passed to
+`on_change`, and what of it can be reloaded becomes the running configuration
+(`ConfigChange.reloaded`); a bad one is passed to `on_error`, once, and the running
+configuration stays. An edit that changes nothing that matters (a comment) is
+only logged, at debug level.
+
+Write the file whole (to a temporary name, then rename it over the old one), as deployment
+tools and most editors do: a poll that catches a file half-written reports it as a bad edit,
+and the next poll picks up the whole file.
+
+The file is read in a worker thread (`trio.Path`), so a slow file system cannot stall the
+sessions sharing the event loop.
 """
 
 from __future__ import annotations
@@ -52,7 +60,10 @@ async def watch(
     Args:
         path: the configuration file.
         on_change: called as ``on_change(old, new, change)`` after a good edit that changes
-            something; `new` is then the running configuration. What it raises ends the watch.
+            something: `old` is what runs, `new` what the file now says, `change` their
+            `diff`. What runs from then on is `change.reloaded()` (what needs a restart
+            keeps its old value, so the next edit is compared with what really runs). What
+            `on_change` raises ends the watch.
         poll_interval: seconds between looks at the file.
         on_error: called with the `ConfigError` of an edit that cannot be used (or of a file
             that went missing), once per bad content; by default a warning is logged.
@@ -92,9 +103,11 @@ async def watch(
             await _call(on_error or _log_error, exc)
             continue
         change = diff(running, new)
-        old, running = running, new
+        old, running = running, change.reloaded()
         if change:
             await _call(on_change, old, new, change)
+        else:
+            _log.debug("%s: edited; nothing to reload", name)
 
 
 class _Poller:
