@@ -107,7 +107,11 @@ class Connection:
             update = core.store_update()
             data = core.data_to_send()
             if update is not None:
-                await handle.store.commit(handle.id, update, handle.clock())
+                if data or update.messages or update.reset:
+                    # The bytes' sequence numbers must be durable before the bytes go out.
+                    await handle.store.commit(handle.id, update, handle.clock())
+                else:
+                    handle.store.defer(handle.id, update, handle.clock())
             if data:
                 try:
                     await self.stream.send_all(data[0] if len(data) == 1 else b"".join(data))

@@ -181,6 +181,8 @@ async def open_engine(
                 with trio.CancelScope(shield=True):
                     await engine.shutdown()
                 nursery.cancel_scope.cancel()
+        with trio.CancelScope(shield=True):
+            await writer.flush()  # deferred inbound progress, before the store closes
     finally:
         if own_store:
             message_store.close()

@@ -8,6 +8,7 @@ all, so durability costs one sync per batch rather than per message.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -18,6 +19,9 @@ from trifix.core.session import StoreUpdate
 from trifix.store import MemoryStore, MessageStore, SessionUpdate
 
 T = TypeVar("T")
+
+DEFER_SECONDS = 0.05
+"""The longest an inbound-only update waits for a commit to ride along with."""
 
 
 class StoreWriter:
@@ -33,14 +37,22 @@ class StoreWriter:
         self._waiters: list[trio.Event] = []
         self._wakeup = trio.Event()
         self._errors: dict[trio.Event, BaseException] = {}
+        self._deferred_since: float | None = None
         self.commits = 0
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The committing task; start it in the engine's nursery."""
         task_status.started()
         while True:
-            await self._wakeup.wait()
-            self._wakeup = trio.Event()
+            # Wait for an update someone waits on, or for deferred ones to come due.
+            while not self._waiters:
+                since = self._deferred_since
+                if since is not None and trio.current_time() >= since + DEFER_SECONDS:
+                    break
+                with trio.move_on_at(math.inf if since is None else since + DEFER_SECONDS):
+                    await self._wakeup.wait()
+                self._wakeup = trio.Event()
+            self._deferred_since = None
             batch, self._pending = self._pending, []
             waiters, self._waiters = self._waiters, []
             if not batch:
@@ -68,6 +80,30 @@ class StoreWriter:
                 )
             )
         self.store.write(updates)
+
+    async def flush(self) -> None:
+        """Commit whatever is pending now (on shutdown, before the store closes)."""
+        batch, self._pending = self._pending, []
+        waiters, self._waiters = self._waiters, []
+        self._deferred_since = None
+        if batch:
+            await self.call(self._apply, batch)
+        for waiter in waiters:
+            waiter.set()
+
+    def defer(self, session_id: str, update: StoreUpdate, now: datetime) -> None:
+        """Store an update that only records inbound progress, without waiting for it.
+
+        No bytes depend on it, so it needs no sync of its own: it rides along with the next
+        commit, or is committed after `DEFER_SECONDS`. A crash in between loses at most that
+        much inbound progress, and the peer resends it (flagged PossDup): what matters for the
+        outbound side, the sequence numbers of bytes already written, is always committed
+        before the bytes go out.
+        """
+        self._pending.append((session_id, update, now))
+        if self._deferred_since is None:
+            self._deferred_since = trio.current_time()
+            self._wakeup.set()  # let the run loop start the deferral clock
 
     async def commit(self, session_id: str, update: StoreUpdate, now: datetime) -> None:
         """Make `update` durable (in the next group commit) and return when it is."""
