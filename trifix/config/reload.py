@@ -7,7 +7,11 @@
 - **restart required**: everything else, namely a session's credentials, host/port, TLS,
   CompIDs, role, heartbeat and ``fix:`` options, trading account; the top-level ``store``,
   ``listen`` and ``metrics``; a session removed from the file (a running session is not torn
-  down by an edit).
+  down by an edit); a new acceptor session when ``listen`` changes too, or that takes the
+  CompIDs of an acceptor still running.
+
+Until the restart, what needs one keeps running as it was: `ConfigChange.reloaded` is the
+configuration that runs once the change is applied, and the next edit is compared with it.
 
 `apply` hands the reloadable part to a running engine: `Engine.reconfigure_session` for a
 changed session, with the spec it runs now and only the reloadable parts replaced (so nothing
