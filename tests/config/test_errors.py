@@ -488,8 +488,17 @@ def test_duplicate_and_non_name_keys() -> None:
 
 def test_an_unknown_tag() -> None:
     assert problems(session(password="!vault abc")) == [
-        "gateway.yaml:7:5: sessions[0].password: cannot read this value: "
-        "could not determine a constructor for the tag '!vault'"
+        "gateway.yaml:7:5: sessions[0].password: unknown YAML tag '!vault'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", ["!!int abc", "!!float x", "!!timestamp nope", "!!bool maybe", "!!binary 'é'"]
+)
+def test_a_value_its_tag_cannot_read(value: str) -> None:
+    tag = value.split()[0]
+    assert problems(session(password=value)) == [
+        f"gateway.yaml:7:5: sessions[0].password: not a valid {tag} value"
     ]
 
 
@@ -615,4 +624,11 @@ def test_environment_text_that_is_not_of_the_type_wanted() -> None:
 def test_overrides_leave_a_document_that_is_not_a_mapping_alone() -> None:
     assert problems("- a\n", {"FIX_STORE_DIR": "x", "FIX_LOG_LEVEL": "INFO"}) == [
         "gateway.yaml:1:1: expected a mapping of keys to values, got a list"
+    ]
+
+
+def test_every_unset_variable_of_a_value_is_named() -> None:
+    assert problems(session(sender_comp_id="${DESK}-${REGION}-${SITE:-x}")) == [
+        "gateway.yaml:5:5: sessions[0].sender_comp_id: environment variables DESK, REGION are "
+        "not set (set them, or give defaults: ${DESK:-...})"
     ]

@@ -162,3 +162,13 @@ def test_a_weekly_schedule() -> None:
 @pytest.mark.parametrize("block", ["trading_hours: {non_stop: true}", ""])
 def test_non_stop_is_written_or_the_default(block: str) -> None:
     assert to_engine_spec(parse(session(block))).sessions[0].schedule == Schedule.non_stop()
+
+
+def test_choices_may_come_from_the_environment() -> None:
+    config = parse(
+        "listen: {port: 1}\n"
+        + session(role="${ROLE}").replace("    host: lp1.example\n    port: 9876\n", ""),
+        {"ROLE": "acceptor"},
+    )
+    assert type(config.sessions[0].role) is str
+    assert config.sessions[0].role == "acceptor"

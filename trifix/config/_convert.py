@@ -170,7 +170,7 @@ def _literal_hook(cl: Any) -> Callable[[object, Any], str]:
     def structure(value: object, _: Any) -> str:
         if value not in choices:
             raise InvalidValue(f"expected one of {', '.join(choices)}", got=value)
-        return typing.cast(str, value)
+        return str(value)  # not the EnvText it may be
 
     return structure
 

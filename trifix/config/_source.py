@@ -214,11 +214,15 @@ class _Builder:
         return result
 
     def _scalar(self, node: Node, path: KeyPath) -> object:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        if node.tag not in self._constructor.yaml_constructors:
+            self._doc.report(path, f"unknown YAML tag {tag!r}")
+            return None
         try:
             value = self._constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or str(exc)
-            self._doc.report(path, f"cannot read this value: {problem}")
+        except (yaml.YAMLError, ValueError, LookupError, AttributeError, TypeError):
+            # PyYAML's own message may quote the value, which may be a password.
+            self._doc.report(path, f"not a valid {tag} value")
             return None
         if isinstance(value, str) and "$" in value:
             return self._substitute(value, path)
@@ -227,6 +231,7 @@ class _Builder:
     def _substitute(self, text: str, path: KeyPath) -> str:
         """Replace ``${NAME}`` and ``${NAME:-default}``; report unset or malformed references."""
         parts: list[str] = []
+        unset: list[str] = []
         position = 0
         substituted = False
         for match in _REFERENCE.finditer(text):
@@ -235,24 +240,34 @@ class _Builder:
             whole, name, default = match.group(0), match.group(1), match.group(2)
             if whole == "$$":
                 parts.append("$")
-            elif name is None:
+                continue
+            if name is None:
                 self._doc.report(
                     path, "malformed ${...}: write ${NAME} or ${NAME:-default} (or $$ for a $)"
                 )
                 return text
+            substituted = True
+            value = self._environ.get(name)
+            if default is not None and not value:
+                value = default
+            if value is None:
+                unset.append(name)
             else:
-                substituted = True
-                value = self._environ.get(name)
-                if default is not None and not value:
-                    value = default
-                if value is None:
-                    self._doc.report(
-                        path,
-                        f"environment variable {name} is not set "
-                        f"(set it, or give a default: ${{{name}:-...}})",
-                    )
-                    return ""
                 parts.append(value)
+        if len(unset) == 1:
+            self._doc.report(
+                path,
+                f"environment variable {unset[0]} is not set "
+                f"(set it, or give a default: ${{{unset[0]}:-...}})",
+            )
+        elif unset:
+            self._doc.report(
+                path,
+                f"environment variables {', '.join(unset)} are not set "
+                f"(set them, or give defaults: ${{{unset[0]}:-...}})",
+            )
+        if unset:
+            return ""
         parts.append(text[position:])
         result = "".join(parts)
         return EnvText(result) if substituted else result
