@@ -167,6 +167,7 @@ def _stats(**changes: Any) -> SessionStatistics:
         next_target_seq=34,
         messages_in=30,
         messages_out=11,
+        app_messages_in=0,
         bytes_in=4096,
         connects=1,
         reconnect_attempts=0,

@@ -174,6 +174,10 @@ class Session:
         self._draining = False
         self._replay: Replay | None = None
         self._reset_requested = False  # we sent 141=Y and wait for the peer's 141=Y
+        self.messages_received = 0
+        """Frames received and processed (garbled ones excluded), since this object was made."""
+        self.messages_sent = 0
+        """Messages sent, resends and gap fills included, since this object was made."""
 
     # -- inspection ------------------------------------------------------------------------
     @property
@@ -300,6 +304,7 @@ class Session:
                 self._events.append(GarbledMessageIgnored(frame.reason, frame.data))
                 continue
             self._last_received = now
+            self.messages_received += 1
             self._dispatch(frame, now)
             if not self.is_connected:
                 break
@@ -779,6 +784,7 @@ class Session:
         self._stamp(msg, seq, now)
         raw = msg.encode(self._begin)
         self._next_out = seq + 1
+        self.messages_sent += 1
         if persist:
             self._store_msgs.append((seq, raw))
         self._store_dirty = True
@@ -941,6 +947,7 @@ class Replay:
         s._stamp(msg, self._next, self._now)
         s._out.append(msg.encode(s._begin))
         s._last_sent = self._now
+        s.messages_sent += 1
         self._next = new_seq
 
     def _resend(self, msg: Message, seq: int) -> None:
@@ -952,6 +959,7 @@ class Replay:
         msg.set(Tag.SENDING_TIME, format_utc_timestamp(self._now, s.settings.timestamp_precision))
         s._out.append(msg.encode(s._begin))
         s._last_sent = self._now
+        s.messages_sent += 1
 
 
 def _check_orig_sending_time(msg: Message) -> ValidationError | None:

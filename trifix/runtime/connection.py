@@ -120,7 +120,6 @@ class Connection:
                     core.connection_lost(handle.clock(), "write failed")
                     self.notify()
                     self._closing = True
-                handle._stats_out(len(data))
                 handle._flushed(core.next_sender_seq)
                 continue
             if update is not None:

@@ -38,7 +38,11 @@ class SessionStatistics:
     next_sender_seq: int
     next_target_seq: int
     messages_in: int
+    """Every message received (admin ones included), since the engine started."""
     messages_out: int
+    """Every message sent (resends and gap fills included), since the engine started."""
+    app_messages_in: int
+    """Application messages delivered to the application."""
     bytes_in: int
     connects: int
     reconnect_attempts: int
@@ -70,7 +74,6 @@ class SessionHandle:
         self._disconnected = trio.Event()
         self._flush_waiters: list[tuple[int, trio.Event]] = []
         self._messages_in = 0
-        self._messages_out = 0
         self._bytes_in = 0
         self._connects = 0
         self.reconnect_attempts = 0
@@ -160,8 +163,9 @@ class SessionHandle:
             peer=conn.peer if conn else None,
             next_sender_seq=self.core.next_sender_seq,
             next_target_seq=self.core.next_target_seq,
-            messages_in=self._messages_in,
-            messages_out=self._messages_out,
+            messages_in=self.core.messages_received,
+            messages_out=self.core.messages_sent,
+            app_messages_in=self._messages_in,
             bytes_in=self._bytes_in,
             connects=self._connects,
             reconnect_attempts=self.reconnect_attempts,
@@ -223,9 +227,6 @@ class SessionHandle:
         self._bytes_in += len(data)
         if data:
             self._last_received = self.clock()
-
-    def _stats_out(self, count: int) -> None:
-        self._messages_out += count
 
     def _flushed(self, next_seq: int) -> None:
         self._flushed_seq = next_seq

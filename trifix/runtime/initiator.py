@@ -102,8 +102,10 @@ async def _connect_loop(engine: Engine, handle: SessionHandle) -> None:
             with trio.fail_after(CONNECT_TIMEOUT):
                 stream = await open_stream(handle, host, port)
         except (OSError, trio.TooSlowError, trio.BrokenResourceError, ssl.SSLError) as exc:
-            cause = exc.__cause__ or exc  # trio wraps TLS failures in BrokenResourceError
-            handle._note_error(f"connect to {host}:{port} failed: {cause!r}")
+            cause: BaseException = exc.__cause__ or exc  # trio wraps TLS failures
+            while isinstance(cause, BaseExceptionGroup):  # one error per address tried
+                cause = cause.exceptions[0]
+            handle._note_error(f"connect to {host}:{port} failed: {cause}")
         if stream is not None:
             connection = Connection(handle, stream, f"{host}:{port}")
             await run_in_window(handle, connection)

@@ -714,7 +714,7 @@ class _Runner:
             s = handle.statistics()
             self.tracker.log(
                 handle.id,
-                f"stopped: {s.messages_out} messages sent, {s.messages_in} application messages "
+                f"stopped: {s.messages_out} messages sent, {s.messages_in} received "
                 f"received; next sequence numbers out {s.next_sender_seq}, in {s.next_target_seq}",
             )
 
