@@ -4,8 +4,10 @@ The LP is an acceptor engine in this process; it records every NewOrderSingle it
 application, with its MsgSeqNum, ClOrdID and PossDup flag. The gateway is a child process
 (`_crash_gateway.py`) on a durable LMDB store, sending orders in small batches and printing
 ``SENT <clordid> <seq>`` once a batch is stored and written. The test kills it with SIGKILL at
-random moments (before or during the Logon, or while orders stream), starts it again on the
-same store, and at the end lets a last run log out cleanly. Then:
+random moments (before or during the Logon, or while orders stream), or has it SIGKILL itself
+at exact points (right after a store commit of orders, before their bytes are written; in the
+middle of a socket write), starts it again on the same store, and at the end lets a last run
+log out cleanly. Then:
 
 * the gateway never reset: no Logon with 141=Y, no SequenceReset in reset mode, and every
   Logon's MsgSeqNum is above every order the LP had received before it;
