@@ -272,13 +272,9 @@ class Validator:
                 if need_values:
                     return ValidationError(R.TAG_SPECIFIED_WITHOUT_A_VALUE, int(k), msg_type)
                 continue
-            if allowed is not None:
-                if v not in allowed:
-                    err = _bad_value(k, v, check, allowed, multi, msg_type)
-                    if err is not None:
-                        return err
-            elif check is not None and not check(v):
-                return ValidationError(R.INCORRECT_DATA_FORMAT_FOR_VALUE, int(k), msg_type)
+            err = _value_error(k, v, check, allowed, multi, msg_type)
+            if err is not None:
+                return err
             if group is not None:
                 first = tags.index(k, hint) + 1
                 result = self._walk_group(tags, values, first, group, int(v), msg_type)
@@ -382,13 +378,9 @@ class Validator:
                     if need_values:
                         return ValidationError(R.TAG_SPECIFIED_WITHOUT_A_VALUE, int(k), msg_type)
                     continue
-                if allowed is not None:
-                    if v not in allowed:
-                        err = _bad_value(k, v, check, allowed, multi, msg_type)
-                        if err is not None:
-                            return err
-                elif check is not None and not check(v):
-                    return ValidationError(R.INCORRECT_DATA_FORMAT_FOR_VALUE, int(k), msg_type)
+                err = _value_error(k, v, check, allowed, multi, msg_type)
+                if err is not None:
+                    return err
                 if group is not None:
                     result = self._walk_group(tags, values, i, group, int(v), msg_type)
                     if isinstance(result, ValidationError):
@@ -405,6 +397,23 @@ class Validator:
                 R.INCORRECT_NUM_IN_GROUP_COUNT_FOR_REPEATING_GROUP, gdef.count_tag, msg_type, detail
             )
         return i
+
+
+def _value_error(
+    k: bytes,
+    v: bytes,
+    check: Callable[[bytes], object] | None,
+    allowed: frozenset[bytes] | None,
+    multi: bool,
+    msg_type: str,
+) -> ValidationError | None:
+    """A non-empty value's enumeration and format check (the walk's; compiled shapes do the
+    same in one match)."""
+    if allowed is not None:
+        return None if v in allowed else _bad_value(k, v, check, allowed, multi, msg_type)
+    if check is not None and not check(v):
+        return ValidationError(R.INCORRECT_DATA_FORMAT_FOR_VALUE, int(k), msg_type)
+    return None
 
 
 def _bad_value(
