@@ -1,0 +1,43 @@
+"""The public surface of trifix.config, pinned: changing it is a decision, not an accident."""
+
+from __future__ import annotations
+
+import trifix.config
+
+
+def test_public_names() -> None:
+    assert sorted(trifix.config.__all__) == [
+        "ConfigChange",
+        "ConfigError",
+        "ConfigFileError",
+        "ConfigProblem",
+        "FixOptions",
+        "GatewayConfig",
+        "HostPort",
+        "InvalidValue",
+        "LimitsConfig",
+        "ListenConfig",
+        "MetricsConfig",
+        "OnChange",
+        "OnError",
+        "RELOADABLE_SESSION_KEYS",
+        "ReconfigurableEngine",
+        "ReconnectionConfig",
+        "SessionChange",
+        "SessionConfig",
+        "StoreConfig",
+        "TlsConfig",
+        "TradingHours",
+        "ValidationConfig",
+        "WeeklyHours",
+        "apply",
+        "diff",
+        "load",
+        "load_engine_spec",
+        "loads",
+        "session_spec",
+        "to_engine_spec",
+        "watch",
+    ]
+    for name in trifix.config.__all__:
+        assert hasattr(trifix.config, name)
