@@ -18,6 +18,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import trifix.tools.live as live
+import trifix.tools.run as running
 from trifix.cli import app
 from trifix.core.events import AppMessageReceived, HeartbeatSent, LoggedOn
 from trifix.core.message import Message
@@ -77,7 +78,9 @@ def test_ctrl_c_logs_out_and_exits_0_on_a_store_used_before(tmp_path: Path) -> N
 
 
 async def test_a_second_signal_stops_at_once() -> None:
-    runner_ = live._Runner(live.RunOptions(ui=False), Console(file=io.StringIO()), lambda _: None)
+    runner_ = running._Runner(
+        running.RunOptions(ui=False), Console(file=io.StringIO()), lambda _: None
+    )
     send, receive = trio.open_memory_channel[int](2)
     with trio.CancelScope() as everything:
         async with trio.open_nursery() as nursery:
@@ -109,7 +112,7 @@ def test_with_a_config_runs_its_sessions_and_no_demo(
         seen.append(path)
         return _acceptor_only(tmp_path / "from-config")
 
-    monkeypatch.setattr(live, "load_config", load)
+    monkeypatch.setattr(running, "load_config", load)
     store = tmp_path / "override"
     args = ["run", "gw.yaml", "--no-ui", "--duration", "0.3", "--store-dir", str(store)]
     result = runner.invoke(app, args)
@@ -141,7 +144,7 @@ def test_without_the_config_package_says_so(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_store_in_use_is_reported_with_exit_code_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live, "load_config", lambda path: _acceptor_only())
+    monkeypatch.setattr(running, "load_config", lambda path: _acceptor_only())
     held = LmdbStore(tmp_path)
     try:
         held.open_session("CLIENT", T0)  # as another engine would

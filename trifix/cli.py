@@ -207,7 +207,7 @@ def run_command(
     from rich.console import Console
 
     from trifix.core.errors import ConfigError, StoreError
-    from trifix.tools.live import RunOptions, load_config, run
+    from trifix.tools.run import RunOptions, load_config, run
 
     try:
         spec = None if config is None else load_config(Path(config))

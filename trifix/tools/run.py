@@ -1,0 +1,461 @@
+"""`trifix run`: run the gateway's sessions (the logic behind the command).
+
+With no configuration, one process runs two engines: an embedded simulated LP (the bundled
+`simulator.run_mini_lp`, an acceptor on a free port of 127.0.0.1, keeping nothing between runs)
+and the gateway (an initiator session "LP" with its LMDB store). A short demo then subscribes to
+EURUSD and GBPUSD and places a market order, a marketable limit order, and a resting order that
+it replaces and cancels, so a newcomer sees each flow end to end. With a configuration, the
+gateway runs the configured sessions and no demo.
+
+Every event of the gateway's sessions goes to a `trifix.tools.live.Tracker`; the live view
+(`trifix.tools.live.render`) draws it, or without the view the tracker writes one line per event.
+
+Stopping: the first SIGINT or SIGTERM (or the end of ``--duration``) leaves the engine blocks,
+which log every session out within its logout timeout and close the store; a second signal
+cancels everything at once.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import trio
+from rich.console import Console
+from rich.live import Live
+
+from trifix.core.errors import ConfigError
+from trifix.core.message import Message
+from trifix.core.settings import Role, SessionSettings
+from trifix.core.tags import (
+    MDEntryType,
+    MDUpdateType,
+    MsgType,
+    OrdType,
+    Side,
+    SubscriptionRequestType,
+    Tag,
+)
+from trifix.runtime import (
+    Engine,
+    EngineSpec,
+    NotLoggedOnError,
+    ReconnectPolicy,
+    SessionHandle,
+    SessionSpec,
+    open_engine,
+    system_clock,
+)
+from trifix.tools.live import REFRESH, Quote, RateMeter, Tracker, render
+
+__all__ = [
+    "DEMO_SYMBOLS",
+    "ConfigUnavailableError",
+    "RunOptions",
+    "load_config",
+    "run",
+]
+
+DEMO_SYMBOLS = ("EURUSD", "GBPUSD")
+_ANSWER_TIMEOUT = 5.0  # how long the demo waits for each answer before moving on
+_DEMO_RECONNECT = ReconnectPolicy(
+    initial_delay=timedelta(milliseconds=500), max_delay=timedelta(seconds=5)
+)
+
+
+class ConfigUnavailableError(ConfigError):
+    """`trifix run CONFIG` needs `trifix.config`, which this installation lacks."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What `trifix run` was asked to do.
+
+    Attributes:
+        spec: the configured engine, or None for the embedded LP and the demo.
+        store_dir: the gateway's LMDB directory (overrides the configuration's when set).
+        ui: show the live view (else write log lines to `log`).
+        duration: stop after this many seconds; None runs until a signal.
+    """
+
+    spec: EngineSpec | None = None
+    store_dir: Path | None = None
+    ui: bool = True
+    duration: float | None = None
+
+
+def load_config(path: Path) -> EngineSpec:
+    """The engine described by the configuration file at `path` (`trifix.config`).
+
+    Raises:
+        ConfigUnavailableError: `trifix.config` is not installed.
+        ConfigError: the file cannot be used (the message names file, line and key).
+    """
+    try:
+        from trifix.config import load_engine_spec  # here: the demo needs no configuration
+    except ImportError as exc:
+        raise ConfigUnavailableError(
+            "reading a configuration file needs trifix.config (load_engine_spec), which this "
+            f"installation does not have ({exc}); run `trifix run` with no file for the demo"
+        ) from exc
+    return load_engine_spec(path)
+
+
+# -- running ---------------------------------------------------------------------------------------
+def _demo_specs(store_dir: Path) -> tuple[EngineSpec, Callable[[int], EngineSpec]]:
+    """The embedded LP's engine, and the gateway's for the LP's port."""
+    lp = EngineSpec([SessionSpec("GW", SessionSettings("LP", "GW", Role.ACCEPTOR))], listen_port=0)
+
+    def gateway(port: int) -> EngineSpec:
+        # The embedded LP keeps no state between runs, so each run is a new FIX session: the
+        # gateway logs on with ResetSeqNumFlag (141=Y), as FX LPs commonly expect daily.
+        settings = SessionSettings(
+            "GW", "LP", Role.INITIATOR, heartbeat_interval=10, reset_on_logon=True
+        )
+        session = SessionSpec(
+            "LP", settings, hosts=[("127.0.0.1", port)], reconnect=_DEMO_RECONNECT
+        )
+        return EngineSpec([session], store_path=store_dir)
+
+    return lp, gateway
+
+
+class _Demo:
+    """The demo flows on the gateway's session "LP": market data, then a few orders."""
+
+    def __init__(self, handle: SessionHandle, tracker: Tracker, pause: float) -> None:
+        self.handle = handle
+        self.tracker = tracker
+        self.pause = pause
+        self.orders_done = False
+
+    async def run(self) -> None:
+        sid = self.handle.id
+        logged_on = self.tracker.logged_on
+        while True:
+            # Wait for the tracker too, so the log tells the logon before what the demo sends.
+            await self.handle.wait_logged_on()
+            await self.tracker.wait_until(lambda: sid in logged_on, math.inf)
+            try:
+                await self._subscribe()
+                if not self.orders_done:
+                    await self._orders()
+                    self.orders_done = True
+            except NotLoggedOnError:
+                pass  # the session dropped: start over once it is back
+            await self.handle.wait_disconnected()
+            await self.tracker.wait_until(lambda: sid not in logged_on, math.inf)
+
+    async def _send(self, msg: Message, text: str) -> None:
+        await self.handle.send(msg)
+        self.tracker.sent(self.handle.id, msg, text)
+
+    async def _subscribe(self) -> None:
+        msg = Message.new(
+            MsgType.MARKET_DATA_REQUEST,
+            (Tag.MD_REQ_ID, "MD-1"),
+            (Tag.SUBSCRIPTION_REQUEST_TYPE, SubscriptionRequestType.SNAPSHOT_AND_UPDATES),
+            (Tag.MARKET_DEPTH, 1),
+            (Tag.MD_UPDATE_TYPE, MDUpdateType.INCREMENTAL_REFRESH),
+        )
+        msg.add_group(
+            Tag.NO_MD_ENTRY_TYPES,
+            [[(Tag.MD_ENTRY_TYPE, t)] for t in (MDEntryType.BID, MDEntryType.OFFER)],
+        )
+        msg.add_group(Tag.NO_RELATED_SYM, [[(Tag.SYMBOL, s)] for s in DEMO_SYMBOLS])
+        await self._send(msg, f"MD-1: {' '.join(DEMO_SYMBOLS)}, top of book, streaming")
+        book = self.tracker.book
+        await self.tracker.wait_until(
+            lambda: all(book.get(s, Quote()).bid for s in DEMO_SYMBOLS), _ANSWER_TIMEOUT
+        )
+
+    async def _step(self, msg: Message, text: str, done: Callable[[], bool]) -> None:
+        await trio.sleep(self.pause)
+        await self._send(msg, text)
+        if not await self.tracker.wait_until(done, _ANSWER_TIMEOUT):
+            self.tracker.log(self.handle.id, f"no answer within {_ANSWER_TIMEOUT:.0f} s")
+
+    def _status(self, cl_ord_id: str) -> str:
+        """The status of the order whose latest ClOrdID is `cl_ord_id`, once answered."""
+        if cl_ord_id in self.tracker.answered:
+            for row in self.tracker.orders.values():
+                if row.cl_ord_id == cl_ord_id:
+                    return row.status
+        return ""
+
+    async def _orders(self) -> None:
+        book = self.tracker.book
+        gbp_bid = Decimal(book.get("GBPUSD", Quote()).bid or "1.26500")
+        eur_bid = Decimal(book.get("EURUSD", Quote()).bid or "1.08500")
+        away = (eur_bid * Decimal("0.99")).quantize(Decimal("0.00001"))
+        closer = (eur_bid * Decimal("0.995")).quantize(Decimal("0.00001"))
+        marketable = gbp_bid - Decimal("0.00050")
+        filled = {"filled"}
+        now = self.handle.clock()  # TransactTime of every demo order: when the demo started
+        await self._step(
+            _order(now, "ORD-1", Side.BUY, 1_000_000, "EURUSD"),
+            "ORD-1: buy 1000000 EURUSD at market",
+            lambda: self._status("ORD-1") in filled,
+        )
+        await self._step(
+            _order(now, "ORD-2", Side.SELL, 500_000, "GBPUSD", marketable),
+            f"ORD-2: sell 500000 GBPUSD limit {marketable} (marketable)",
+            lambda: self._status("ORD-2") in filled,
+        )
+        await self._step(
+            _order(now, "ORD-3", Side.BUY, 2_000_000, "EURUSD", away),
+            f"ORD-3: buy 2000000 EURUSD limit {away} (rests)",
+            lambda: self._status("ORD-3") == "new",
+        )
+        await self._step(
+            _amend(
+                now,
+                MsgType.ORDER_CANCEL_REPLACE_REQUEST,
+                "ORD-3a",
+                "ORD-3",
+                "EURUSD",
+                3_000_000,
+                closer,
+            ),
+            f"ORD-3a: replace ORD-3 with buy 3000000 at {closer}",
+            lambda: self._status("ORD-3a") == "new",
+        )
+        await self._step(
+            _amend(now, MsgType.ORDER_CANCEL_REQUEST, "ORD-3b", "ORD-3a", "EURUSD"),
+            "ORD-3b: cancel ORD-3a",
+            lambda: self._status("ORD-3b") == "canceled",
+        )
+        await self._step(
+            _amend(now, MsgType.ORDER_CANCEL_REQUEST, "ORD-1x", "ORD-1", "EURUSD"),
+            "ORD-1x: cancel ORD-1 (already filled: expect a reject)",
+            lambda: "ORD-1x" in self.tracker.answered,
+        )
+
+
+def _order(
+    now: datetime, cl_ord_id: str, side: Side, qty: int, symbol: str, price: Decimal | None = None
+) -> Message:
+    msg = Message.new(
+        MsgType.NEW_ORDER_SINGLE,
+        (Tag.CL_ORD_ID, cl_ord_id),
+        (Tag.SYMBOL, symbol),
+        (Tag.SIDE, side),
+        (Tag.TRANSACT_TIME, now),
+        (Tag.ORDER_QTY, qty),
+        (Tag.ORD_TYPE, OrdType.MARKET if price is None else OrdType.LIMIT),
+    )
+    return msg if price is None else msg.set(Tag.PRICE, price)
+
+
+def _amend(
+    now: datetime,
+    kind: MsgType,
+    cl_ord_id: str,
+    orig: str,
+    symbol: str,
+    qty: int = 0,
+    price: Decimal | None = None,
+) -> Message:
+    msg = Message.new(
+        kind,
+        (Tag.ORIG_CL_ORD_ID, orig),
+        (Tag.CL_ORD_ID, cl_ord_id),
+        (Tag.SYMBOL, symbol),
+        (Tag.SIDE, Side.BUY),
+        (Tag.TRANSACT_TIME, now),
+    )
+    if kind == MsgType.ORDER_CANCEL_REPLACE_REQUEST:
+        msg.set(Tag.ORDER_QTY, qty).set(Tag.ORD_TYPE, OrdType.LIMIT).set(Tag.PRICE, price)
+    return msg
+
+
+class _Runner:
+    """One `trifix run`: the engines, the event drains, the output and the stop logic."""
+
+    def __init__(self, options: RunOptions, console: Console, log: Callable[[str], None]) -> None:
+        self.options = options
+        self.console = console
+        self.log = log
+        self.ui = options.ui and console.is_terminal
+        self.tracker = Tracker(system_clock, emit=None if self.ui else log)
+        self.stopping = trio.Event()
+        self.forced_by: int | None = None
+        self._drain_scopes: list[trio.CancelScope] = []
+
+    async def main(self) -> int:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as top:
+                top.start_soon(self.watch_signals, signals, top.cancel_scope)
+                if self.options.duration is not None:
+                    top.start_soon(self._stop_after, self.options.duration)
+                # The drains outlive the engine blocks, so the shutdown's Logout is reported.
+                async with trio.open_nursery() as drains:
+                    if self.options.spec is None:
+                        await self._serve_demo(drains)
+                    else:
+                        await self._serve_config(self.options.spec, drains)
+                    for scope in self._drain_scopes:
+                        scope.cancel()
+                top.cancel_scope.cancel()
+        return 128 + self.forced_by if self.forced_by is not None else 0
+
+    def request_stop(self, why: str) -> None:
+        if not self.stopping.is_set():
+            self.tracker.log("run", why)
+            self.stopping.set()
+
+    async def watch_signals(
+        self, signals: AsyncIterator[int], everything: trio.CancelScope
+    ) -> None:
+        """First signal: a graceful stop. Second: cancel `everything` at once."""
+        async for signum in signals:
+            name = signal.Signals(signum).name
+            if not self.stopping.is_set():
+                self.request_stop(f"{name}: logging out (send it again to stop at once)")
+            else:
+                self.tracker.log("run", f"{name} again: stopping at once")
+                self.forced_by = signum
+                everything.cancel()
+                return
+
+    async def _stop_after(self, seconds: float) -> None:
+        await trio.sleep(seconds)
+        self.request_stop(f"{seconds:g} s elapsed: logging out")
+
+    async def _drain(self, handle: SessionHandle, scope: trio.CancelScope) -> None:
+        events = handle.events()
+        with scope:
+            async for event in events:
+                self.tracker.on_event(handle.id, event)
+        while True:  # what is left once the engine has stopped
+            try:
+                event = events.receive_nowait()
+            except trio.WouldBlock:
+                return
+            self.tracker.on_event(handle.id, event)
+
+    async def _show(
+        self, sessions: Sequence[SessionHandle], title: str, labels: Mapping[str, str]
+    ) -> None:
+        """Until cancelled: redraw the live view, or log a market data summary each second."""
+        tracker = self.tracker
+        if self.ui:
+            rates = RateMeter()
+            with Live(console=self.console, auto_refresh=False) as live:
+                while True:
+                    stats = [h.statistics() for h in sessions]
+                    rates.sample(stats, trio.current_time())
+                    now = tracker.clock()
+                    live.update(
+                        render(stats, tracker, rates, now=now, title=title, labels=labels),
+                        refresh=True,
+                    )
+                    await trio.sleep(REFRESH)
+        seen = 0
+        errors: dict[str, str | None] = {}
+        while True:
+            await trio.sleep(1.0)
+            for handle in sessions:  # connection failures are not events: watch the statistics
+                error = handle.statistics().last_error
+                if error != errors.get(handle.id) and error is not None:
+                    attempts = handle.statistics().reconnect_attempts
+                    tracker.log(handle.id, f"{error} (reconnect attempts: {attempts})")
+                errors[handle.id] = error
+            updates = sum(q.updates for q in tracker.book.values())
+            if updates > seen:
+                quotes = ", ".join(
+                    f"{s} {q.bid} / {q.offer}" for s, q in sorted(tracker.book.items())
+                )
+                tracker.log("run", f"market data: {quotes} ({updates - seen} updates)")
+                seen = updates
+
+    async def _serve(
+        self,
+        engine: Engine,
+        drains: trio.Nursery,
+        title: str,
+        *,
+        also_shown: Sequence[SessionHandle] = (),
+        labels: Mapping[str, str] | None = None,
+        demo: bool = False,
+    ) -> None:
+        """Run `engine`'s sessions (and the demo) until a stop is requested."""
+        handles = list(engine.sessions.values())
+        for handle in handles:
+            scope = trio.CancelScope()
+            self._drain_scopes.append(scope)
+            drains.start_soon(self._drain, handle, scope)
+        async with trio.open_nursery() as work:
+            if demo:
+                work.start_soon(_Demo(engine.session("LP"), self.tracker, pause=0.2).run)
+            work.start_soon(self._show, [*handles, *also_shown], title, labels or {})
+            await self.stopping.wait()
+            work.cancel_scope.cancel()
+        self.tracker.emit = self.log  # the live view is gone: report the shutdown as lines
+
+    def _summary(self, engine: Engine) -> None:
+        for handle in engine.sessions.values():
+            s = handle.statistics()
+            self.tracker.log(
+                handle.id,
+                f"stopped: {s.messages_out} messages sent, {s.messages_in} received "
+                f"received; next sequence numbers out {s.next_sender_seq}, in {s.next_target_seq}",
+            )
+
+    async def _serve_demo(self, drains: trio.Nursery) -> None:
+        # The bundled LP simulator, a client of trifix's public API: imported only for the demo.
+        from simulator import run_mini_lp
+
+        store_dir = self.options.store_dir or Path("fixstore")
+        lp_spec, gateway_spec = _demo_specs(store_dir)
+        async with open_engine(lp_spec) as lp, trio.open_nursery() as simulator:
+            simulator.start_soon(run_mini_lp, lp, "GW")
+            where = f"127.0.0.1:{lp.listen_port}"
+            self.tracker.log("run", f"embedded LP listening on {where}; gateway store: {store_dir}")
+            title = f"trifix run: gateway session LP <-> embedded LP on {where} (Ctrl-C stops)"
+            async with open_engine(gateway_spec(lp.listen_port or 0)) as gw:
+                labels = {"GW": "GW (embedded LP)"}
+                await self._serve(
+                    gw, drains, title, also_shown=[lp.session("GW")], labels=labels, demo=True
+                )
+            self._summary(gw)
+            simulator.cancel_scope.cancel()
+
+    async def _serve_config(self, spec: EngineSpec, drains: trio.Nursery) -> None:
+        if self.options.store_dir is not None:
+            spec = replace(spec, store_path=self.options.store_dir)
+        async with open_engine(spec) as engine:
+            names = ", ".join(engine.sessions)
+            port = engine.listen_port
+            where = f"; listening on {spec.listen_host}:{port}" if port else ""
+            self.tracker.log(
+                "run", f"sessions {names}{where}; store: {spec.store_path or 'in memory'}"
+            )
+            await self._serve(engine, drains, f"trifix run: {names} (Ctrl-C stops)")
+        self._summary(engine)
+
+
+def run(options: RunOptions, *, console: Console, log: Callable[[str], None]) -> int:
+    """Run until stopped (a signal or `options.duration`); returns the exit code.
+
+    0 is a clean stop; 128 + N when a second signal N forced it. The live view draws on
+    `console` (when it is a terminal); log lines go to `log`.
+
+    Raises:
+        StoreError: the store cannot be opened (for example another process holds a session).
+    """
+    try:
+        return trio.run(_Runner(options, console, log).main)
+    except BaseExceptionGroup as group:
+        # Nurseries wrap errors in groups (in groups); one error alone is raised as itself.
+        error: BaseException = group
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        if isinstance(error, Exception) and not isinstance(error, BaseExceptionGroup):
+            raise error from None
+        raise
