@@ -252,3 +252,43 @@ def test_live_view_shows_sessions_book_orders_and_events() -> None:
     assert any("ORD-1" in line and "filled" in line and "1.08510" in line for line in lines)
     assert "09:30:00.000  LP   <- ExecutionReport ORD-1 Fill 1000000 @ 1.08510" in out
     assert "09:30:00.000  LP   logged on (heartbeat 10 s, sequence numbers reset)" in out
+
+
+# -- hot reload ---------------------------------------------------------------------------------
+_RELOAD_CONFIG = """
+store: {{path: null}}
+listen: {{host: 127.0.0.1, port: 0}}
+sessions:
+  - id: GW
+    role: acceptor
+    sender_comp_id: LP
+    target_comp_id: GW
+    enabled: {enabled}
+"""
+
+
+async def test_run_applies_a_reloadable_edit_of_its_configuration(tmp_path: Path) -> None:
+    from trifix.config import load_engine_spec
+
+    path = tmp_path / "gw.yaml"
+    path.write_text(_RELOAD_CONFIG.format(enabled="true"))
+    lines: list[str] = []
+    options = running.RunOptions(load_engine_spec(path), ui=False, config_path=path, duration=None)
+    runner_ = running._Runner(options, Console(file=io.StringIO()), lines.append)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(runner_.main)
+        with trio.fail_after(15):
+            while not any("sessions GW" in line for line in lines):  # noqa: ASYNC110
+                await trio.sleep(0.05)
+            await trio.sleep(2.1)  # let the watcher note the file's first version as old
+            path.write_text(_RELOAD_CONFIG.format(enabled="false"))
+            while not any("GW: applied enabled" in line for line in lines):  # noqa: ASYNC110
+                await trio.sleep(0.05)
+            assert not runner_.stopping.is_set()
+            await trio.sleep(2.1)
+            path.write_text(":\n  - not: [valid")
+            while not any("edit not applied" in line for line in lines):  # noqa: ASYNC110
+                await trio.sleep(0.05)
+        runner_.request_stop("test done")
+    refused = [line for line in lines if "edit not applied" in line]
+    assert "gw.yaml" in refused[0]

@@ -211,7 +211,13 @@ def run_command(
 
     try:
         spec = None if config is None else load_config(Path(config))
-        options = RunOptions(spec, Path(store_dir) if store_dir else None, ui, duration)
+        options = RunOptions(
+            spec,
+            Path(store_dir) if store_dir else None,
+            ui,
+            duration,
+            config_path=None if config is None else Path(config),
+        )
         code = run(options, console=Console(), log=lambda line: typer.echo(line, err=True))
     except (ConfigError, StoreError) as exc:
         typer.echo(f"trifix run: {exc}", err=True)

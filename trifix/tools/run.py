@@ -81,12 +81,15 @@ class RunOptions:
         store_dir: the gateway's LMDB directory (overrides the configuration's when set).
         ui: show the live view (else write log lines to `log`).
         duration: stop after this many seconds; None runs until a signal.
+        config_path: the configuration file `spec` came from; it is watched, and reloadable
+            edits (schedules, reconnection, limits, enabling, new sessions) apply while running.
     """
 
     spec: EngineSpec | None = None
     store_dir: Path | None = None
     ui: bool = True
     duration: float | None = None
+    config_path: Path | None = None
 
 
 def load_config(path: Path) -> EngineSpec:
@@ -403,8 +406,8 @@ class _Runner:
             s = handle.statistics()
             self.tracker.log(
                 handle.id,
-                f"stopped: {s.messages_out} messages sent, {s.messages_in} received "
-                f"received; next sequence numbers out {s.next_sender_seq}, in {s.next_target_seq}",
+                f"stopped: {s.messages_out} messages sent, {s.messages_in} received; "
+                f"next sequence numbers out {s.next_sender_seq}, in {s.next_target_seq}",
             )
 
     async def _serve_demo(self, drains: trio.Nursery) -> None:
@@ -436,8 +439,30 @@ class _Runner:
             self.tracker.log(
                 "run", f"sessions {names}{where}; store: {spec.store_path or 'in memory'}"
             )
-            await self._serve(engine, drains, f"trifix run: {names} (Ctrl-C stops)")
+            async with trio.open_nursery() as reloading:
+                if self.options.config_path is not None:
+                    await reloading.start(self._reload, engine, self.options.config_path)
+                await self._serve(engine, drains, f"trifix run: {names} (Ctrl-C stops)")
+                reloading.cancel_scope.cancel()
         self._summary(engine)
+
+    async def _reload(
+        self,
+        engine: Engine,
+        path: Path,
+        task_status: trio.TaskStatus[object] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Watch the configuration file and apply what can change while running."""
+        from trifix.config import ConfigChange, GatewayConfig, apply, to_engine_spec, watch
+
+        async def on_change(old: GatewayConfig, new: GatewayConfig, change: ConfigChange) -> None:
+            for line in await apply(engine, change, to_engine_spec(new)):
+                self.tracker.log("config", line)
+
+        def on_error(exc: Exception) -> None:
+            self.tracker.log("config", f"edit not applied, the running configuration stays: {exc}")
+
+        await watch(path, on_change, on_error=on_error, task_status=task_status)
 
 
 def run(options: RunOptions, *, console: Console, log: Callable[[str], None]) -> int:
