@@ -462,7 +462,11 @@ class _Runner:
         def on_error(exc: Exception) -> None:
             self.tracker.log("config", f"edit not applied, the running configuration stays: {exc}")
 
-        await watch(path, on_change, on_error=on_error, task_status=task_status)
+        try:
+            await watch(path, on_change, on_error=on_error, task_status=task_status)
+        except (ConfigError, OSError) as exc:  # cannot even read it now: run without reloads
+            self.tracker.log("config", f"not watching {path} for changes: {exc}")
+            task_status.started()
 
 
 def run(options: RunOptions, *, console: Console, log: Callable[[str], None]) -> int:
