@@ -1,0 +1,596 @@
+"""Order round trip over TCP on 127.0.0.1: a trifix initiator and a trifix acceptor.
+
+Run ``python benchmarks/bench_roundtrip.py`` (about 2 minutes) or ``--quick`` (about 30 s).
+
+The script is the initiator (the gateway). It starts the acceptor (the LP) as a child process,
+``bench_roundtrip.py --serve acceptor``, so the two sides run on the machine's two cores. The
+acceptor answers every NewOrderSingle with an ExecutionReport (ExecType New); the initiator
+takes the time just before `SessionHandle.send` and again when the ExecutionReport with the
+same ClOrdID comes out of `SessionHandle.events()`: that difference is the order-to-ack
+latency, the whole way through both engines (encode, store commit, write, read, parse,
+validate, the application, and the same back). Both sides use an LMDB store: ``durable`` (an
+fsync per group commit) or ``os`` (syncing off: the OS writes back later).
+
+Loads, each on a fresh pair of processes and stores, after a warm-up of 2,000 orders:
+
+* flood: orders go out as fast as the initiator can send them, with at most `--window`
+  unacknowledged; the rate is orders acknowledged per second, from the first send to the last
+  ack. Its latency is mostly queueing.
+* paced at 1,000 and 5,000 orders/s: orders are due at even intervals; the sender sleeps until
+  the next one is due and sends every order that is due. trio's timers wake at millisecond
+  resolution, so at 5,000/s orders leave in small bursts. Latency is counted from the actual
+  send; "sched p99" says how late sends were against the schedule (a sender that falls
+  behind would otherwise hide it).
+
+The ceiling: the same two processes' worth of bare trio, an echo server in the child and 200-
+byte messages from this process, one at a time (ping-pong: round trips/s and latency) and
+pipelined (batches of 50 per `send_all`, up to `--window` in flight: messages/s). No FIX, no
+store: what the transport and trio's scheduler allow.
+
+CPU per order is each process's CPU time during the measured phase divided by the orders: the
+work one round trip costs each side (the design's budget is 50 µs per side).
+
+The last line is the summary::
+
+    flood_orders_per_s=N p99_ms_at_1000=X ceiling_ratio=Y.YY
+
+N is the flood rate with the durable store; X the p99 latency paced at 1,000/s with the
+durable store; ceiling_ratio = N / the pipelined echo rate (one echo is one round trip of a
+200-byte message, as one order and its ack are). Measurements, not tests: the script exits 0
+whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import trio
+import trio.lowlevel
+
+from trifix.core.events import AppMessageReceived
+from trifix.core.message import Message
+from trifix.core.settings import Role, SessionSettings
+from trifix.core.tags import MsgType, Tag
+from trifix.runtime import EngineSpec, SessionHandle, SessionSpec, open_engine
+
+FLOOD_TARGET = 15_000  # orders/s acknowledged, durable store
+P99_DURABLE_TARGET_MS = 1.0  # paced at 1,000/s
+P99_OS_TARGET_MS = 0.4  # paced, syncing off
+ECHO_SIZE = 200
+PROFILE_DIR: Path | None = None  # --profile: where the child writes its stats too
+ALL_CASES = [f"{sync}:{load}" for sync in ("durable", "os") for load in ("flood", "1000", "5000")]
+WARMUP = 2_000
+
+# -- the child process: acceptor or echo server ---------------------------------------------
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def control(scope: trio.CancelScope) -> None:
+    """Answer the parent on stdin: ``cpu`` asks for our CPU time; end of input stops us."""
+    while True:
+        line = await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+        if not line:
+            scope.cancel()
+            return
+        if line.strip() == "cpu":
+            say(f"CPU {time.process_time()}")
+
+
+def ack(order: Message, n: int) -> Message:
+    """The ExecutionReport (New) answering `order`."""
+    qty = order.get(Tag.ORDER_QTY) or b"0"
+    return Message.new(
+        MsgType.EXECUTION_REPORT,
+        (Tag.ORDER_ID, b"LP%d" % n),
+        (Tag.CL_ORD_ID, order.get(Tag.CL_ORD_ID) or b""),
+        (Tag.EXEC_ID, b"X%d" % n),
+        (Tag.EXEC_TYPE, b"0"),
+        (Tag.ORD_STATUS, b"0"),
+        (Tag.SYMBOL, order.get(Tag.SYMBOL) or b""),
+        (Tag.SIDE, order.get(Tag.SIDE) or b"1"),
+        (Tag.ORDER_QTY, qty),
+        (Tag.ORD_TYPE, order.get(Tag.ORD_TYPE) or b"2"),
+        (Tag.PRICE, order.get(Tag.PRICE) or b"0"),
+        (Tag.LEAVES_QTY, qty),
+        (Tag.CUM_QTY, b"0"),
+        (Tag.AVG_PX, b"0"),
+        (Tag.TRANSACT_TIME, datetime.now(UTC)),
+    )
+
+
+async def serve_acceptor(store: Path, sync: str) -> None:
+    settings = SessionSettings("LP", "GW", Role.ACCEPTOR)
+    spec = EngineSpec(
+        [SessionSpec("GW", settings)],
+        store_path=store,
+        store_sync=sync,  # type: ignore[arg-type]
+        listen_port=0,
+    )
+    async with open_engine(spec) as engine, trio.open_nursery() as nursery:
+        nursery.start_soon(control, nursery.cancel_scope)
+        say(f"PORT {engine.listen_port}")
+        handle = engine.session("GW")
+        n = 0
+        async for event in handle.events():
+            if type(event) is AppMessageReceived and event.message.msg_type == "D":
+                n += 1
+                await handle.send(ack(event.message, n))
+
+
+async def serve_echo() -> None:
+    async def echo(stream: trio.SocketStream) -> None:
+        try:
+            while data := await stream.receive_some(65536):
+                await stream.send_all(data)
+        except trio.BrokenResourceError:
+            pass
+
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(
+            functools.partial(trio.serve_tcp, host="127.0.0.1"), echo, 0
+        )
+        say(f"PORT {listeners[0].socket.getsockname()[1]}")
+        await control(nursery.cancel_scope)
+
+
+# -- the parent: the initiator and the echo client ---------------------------------------------
+
+
+class Child:
+    """The other process: started with a role, answers on its stdout."""
+
+    def __init__(self, process: trio.Process) -> None:
+        self.process = process
+        self.port = 0
+        self._lines_in, self._lines_out = trio.open_memory_channel[str](100)
+
+    @classmethod
+    async def start(cls, nursery: trio.Nursery, *args: str) -> Child:
+        command = [sys.executable, __file__, "--serve", *args]
+        if PROFILE_DIR is not None:
+            command += ["--profile", str(PROFILE_DIR)]
+        process = await trio.lowlevel.open_process(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        child = cls(process)
+        nursery.start_soon(child._read)
+        child.port = int((await child._expect("PORT")).split()[1])
+        return child
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        pending = b""
+        async with self._lines_in:
+            while chunk := await self.process.stdout.receive_some():
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    await self._lines_in.send(line.decode())
+
+    async def _expect(self, word: str) -> str:
+        with trio.fail_after(30):
+            async for line in self._lines_out:
+                if line.startswith(word):
+                    return line
+        raise RuntimeError(f"the child ended without saying {word} (exit {self.process.poll()})")
+
+    async def cpu(self) -> float:
+        assert self.process.stdin is not None
+        await self.process.stdin.send_all(b"cpu\n")
+        return float((await self._expect("CPU")).split()[1])
+
+    async def stop(self) -> None:
+        assert self.process.stdin is not None
+        await self.process.stdin.aclose()
+        with trio.move_on_after(10):
+            await self.process.wait()
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-len(sorted_values) * p // 100))
+    return sorted_values[int(rank) - 1]
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    rate: float  # orders (or messages) per second
+    latencies_us: list[float]
+    lag_us: list[float]  # paced: how late each send was against its schedule
+    cpu_here_us: float  # CPU µs per order: this process
+    cpu_child_us: float  # and the child
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies_us, q) / 1000
+
+
+class Tracker:
+    """Matches ExecutionReports to the orders' send times."""
+
+    def __init__(self) -> None:
+        self.sent_at: dict[bytes, int] = {}
+        self.latencies_ns: list[int] = []
+        self.acked = 0
+        self.wanted = 0
+        self.reached = trio.Event()
+
+    def want(self, acked: int) -> trio.Event:
+        """An event set once `acked` acks have come in."""
+        self.wanted = acked
+        self.reached = trio.Event()
+        if self.acked >= acked:
+            self.reached.set()
+        return self.reached
+
+    async def consume(self, handle: SessionHandle) -> None:
+        clock = time.perf_counter_ns
+        sent_at = self.sent_at
+        latencies = self.latencies_ns
+        async for event in handle.events():
+            if type(event) is AppMessageReceived:
+                got = clock()
+                clordid = event.message.get(Tag.CL_ORD_ID)
+                start = sent_at.pop(clordid, None) if clordid else None
+                if start is None:
+                    continue
+                latencies.append(got - start)
+                self.acked += 1
+                if self.acked >= self.wanted:
+                    self.reached.set()
+
+
+def new_order(clordid: bytes) -> Message:
+    return Message.new(
+        MsgType.NEW_ORDER_SINGLE,
+        (Tag.ACCOUNT, b"ACCT0001"),
+        (Tag.CL_ORD_ID, clordid),
+        (Tag.HANDL_INST, b"1"),
+        (Tag.SYMBOL, b"EURUSD"),
+        (Tag.SIDE, b"1"),
+        (Tag.TRANSACT_TIME, datetime.now(UTC)),
+        (Tag.ORDER_QTY, b"1000000"),
+        (Tag.ORD_TYPE, b"2"),
+        (Tag.PRICE, b"1.08500"),
+        (Tag.TIME_IN_FORCE, b"0"),
+    )
+
+
+class Sender:
+    def __init__(self, handle: SessionHandle, tracker: Tracker, prefix: str) -> None:
+        self.handle = handle
+        self.tracker = tracker
+        self.prefix = prefix.encode()
+        self.sent = 0
+
+    async def send(self) -> None:
+        clordid = b"%s%d" % (self.prefix, self.sent)
+        msg = new_order(clordid)
+        self.tracker.sent_at[clordid] = time.perf_counter_ns()
+        await self.handle.send(msg)
+        self.sent += 1
+
+    async def flood(self, count: int, window: int, batch: int = 64) -> None:
+        """Send `count` orders as fast as they go, at most `window` unacknowledged."""
+        tracker = self.tracker
+        end = self.sent + count
+        while self.sent < end:
+            room = tracker.acked + window - self.sent
+            if room <= 0:
+                await tracker.want(self.sent - window // 2).wait()
+                continue
+            for _ in range(min(room, batch, end - self.sent)):
+                await self.send()
+            await trio.lowlevel.checkpoint()  # let the writer take the batch
+        await tracker.want(self.sent).wait()
+
+    async def paced(self, count: int, rate: float) -> list[float]:
+        """Send `count` orders due at `rate` per second; returns each send's lateness (µs)."""
+        lag: list[float] = []
+        end = self.sent + count
+        first = self.sent
+        start = trio.current_time()
+        while self.sent < end:
+            now = trio.current_time()
+            due = min(end, first + int((now - start) * rate) + 1)
+            while self.sent < due:
+                lag.append((trio.current_time() - start - (self.sent - first) / rate) * 1e6)
+                await self.send()
+            await trio.sleep_until(start + (self.sent - first) / rate)
+        await self.tracker.want(self.sent).wait()
+        return lag
+
+
+async def trifix_case(
+    nursery: trio.Nursery, workdir: Path, sync: str, load: str, count: int, window: int
+) -> Result:
+    """One load on a fresh acceptor process and a fresh initiator engine."""
+    tag = f"{sync}-{load}"
+    child = await Child.start(
+        nursery, "acceptor", "--store", str(workdir / f"lp-{tag}"), "--sync", sync
+    )
+    settings = SessionSettings("GW", "LP", Role.INITIATOR)
+    spec = EngineSpec(
+        [SessionSpec("LP", settings, hosts=[("127.0.0.1", child.port)])],
+        store_path=workdir / f"gw-{tag}",
+        store_sync=sync,  # type: ignore[arg-type]
+    )
+    try:
+        async with open_engine(spec) as engine, trio.open_nursery() as inner:
+            handle = engine.session("LP")
+            with trio.fail_after(15):
+                await handle.wait_logged_on()
+            tracker = Tracker()
+            inner.start_soon(tracker.consume, handle)
+            sender = Sender(handle, tracker, "W")
+            await sender.flood(WARMUP, window)
+            tracker.latencies_ns.clear()
+            sender.prefix = b"O"
+            cpu_child = await child.cpu()
+            cpu_here = time.process_time()
+            wall = time.perf_counter()
+            if load == "flood":
+                await sender.flood(count, window)
+                lag: list[float] = []
+            else:
+                lag = await sender.paced(count, float(load))
+            wall = time.perf_counter() - wall
+            cpu_here = time.process_time() - cpu_here
+            cpu_child = await child.cpu() - cpu_child
+            inner.cancel_scope.cancel()
+    finally:
+        await child.stop()
+    return Result(
+        f"{sync:<8} {'flood' if load == 'flood' else f'paced {int(load):,}/s'}",
+        count,
+        count / wall,
+        sorted(ns / 1000 for ns in tracker.latencies_ns),
+        sorted(lag),
+        cpu_here / count * 1e6,
+        cpu_child / count * 1e6,
+    )
+
+
+@dataclass
+class Ceiling:
+    ping: Result  # one at a time, back to back
+    ping_paced: Result  # one at a time, at 1,000/s
+    pipelined: Result  # one send_all per message
+    batched: Result  # 50 messages per send_all
+
+
+async def echo_cases(nursery: trio.Nursery, count: int, window: int) -> Ceiling:
+    """Echo of 200-byte messages against the child's echo server: the transport's ceiling."""
+    child = await Child.start(nursery, "echo")
+    message = b"x" * ECHO_SIZE
+    clock = time.perf_counter_ns
+    try:
+        stream = await trio.open_tcp_stream("127.0.0.1", child.port)
+        async with stream:
+
+            async def ping_pong(n: int, rate: float | None) -> list[float]:
+                latencies = []
+                start = trio.current_time()
+                for i in range(n):
+                    if rate is not None:
+                        await trio.sleep_until(start + i / rate)
+                    sent = clock()
+                    await stream.send_all(message)
+                    got = 0
+                    while got < ECHO_SIZE:
+                        got += len(await stream.receive_some(65536))
+                    latencies.append((clock() - sent) / 1000)
+                return sorted(latencies)
+
+            await ping_pong(WARMUP, None)
+            latencies = await ping_pong(count, None)
+            ping = Result("ping-pong", count, count / (sum(latencies) / 1e6), latencies, [], 0, 0)
+            paced_count = count // 4
+            latencies = await ping_pong(paced_count, 1000.0)
+            ping_paced = Result("ping-pong 1,000/s", paced_count, 1000.0, latencies, [], 0, 0)
+
+            async def pipelined(n: int, per_write: int) -> float:
+                """Messages/s with up to `window` in flight, `per_write` per send_all."""
+                data = message * per_write
+                received = 0
+                done = trio.Event()
+
+                async def receive() -> None:
+                    nonlocal received
+                    while received < n * ECHO_SIZE:
+                        received += len(await stream.receive_some(1 << 20))
+                    done.set()
+
+                wall = time.perf_counter()
+                async with trio.open_nursery() as inner:
+                    inner.start_soon(receive)
+                    sent = 0
+                    while sent < n:
+                        if sent - received // ECHO_SIZE >= window:
+                            await trio.lowlevel.checkpoint()
+                            continue
+                        await stream.send_all(data)
+                        sent += per_write
+                    await done.wait()
+                return n / (time.perf_counter() - wall)
+
+            n = count * 4
+            one = Result("pipelined", n, await pipelined(n, 1), [], [], 0, 0)
+            n = count * 20
+            fifty = Result("pipelined, 50 per write", n, await pipelined(n, 50), [], [], 0, 0)
+    finally:
+        await child.stop()
+    return Ceiling(ping, ping_paced, one, fifty)
+
+
+def quickfix_status() -> str:
+    """Whether QuickFIX's Python binding is here to compare against."""
+    try:
+        version = importlib.metadata.version("quickfix-py")
+    except importlib.metadata.PackageNotFoundError:
+        return (
+            "QuickFIX: quickfix-py is not installed here; no QuickFIX figures "
+            "(pip install quickfix-py to compare)"
+        )
+    return f"QuickFIX: quickfix-py {version} is installed, but this script has no QuickFIX run"
+
+
+def report(results: list[Result], ceiling: Ceiling, args: argparse.Namespace) -> list[str]:
+    lines = [
+        "trifix order round trip: initiator and acceptor in two processes, TCP on 127.0.0.1",
+        f"Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"trio {importlib.metadata.version('trio')}, lmdb {importlib.metadata.version('lmdb')}"
+        + (" (quick run: rough figures)" if args.quick else ""),
+        quickfix_status(),
+        "",
+        f"ceiling: bare trio echo of {ECHO_SIZE}-byte messages, echo server in the other process",
+        "  echo                            rate/s     p50 ms   p99 ms p99.9 ms",
+    ]
+    for c in (ceiling.ping, ceiling.ping_paced, ceiling.pipelined, ceiling.batched):
+        if c.latencies_us:
+            lat = f"{c.p(50):8.3f} {c.p(99):8.3f} {c.p(99.9):8.3f}"
+        else:
+            lat = "       -        -        -"
+        lines.append(f"  {c.name:<26} {c.rate:>11,.0f}   {lat}")
+    lines += [
+        "",
+        "store    load            orders   acked/s    p50 ms   p99 ms p99.9 ms  sched p99 ms"
+        "  CPU µs/order gw + lp",
+    ]
+    for r in results:
+        sched = f"{percentile(r.lag_us, 99) / 1000:8.3f}" if r.lag_us else "       -"
+        cpu = f"{r.cpu_here_us:5.1f} + {r.cpu_child_us:5.1f}" if not r.lag_us else "    -"
+        lines.append(
+            f"{r.name:<22} {r.count:>8,} {r.rate:>9,.0f} {r.p(50):8.3f} {r.p(99):8.3f} "
+            f"{r.p(99.9):8.3f}      {sched}  {cpu}"
+        )
+    by_name = {" ".join(r.name.split()): r for r in results}
+    flood = by_name["durable flood"]
+    p1000 = by_name["durable paced 1,000/s"]
+    os_paced = [r for r in results if r.name.startswith("os") and "paced" in r.name]
+    worst_os = max(os_paced, key=lambda r: r.p(99))
+    ratio = flood.rate / ceiling.pipelined.rate
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    lines += [
+        "",
+        "targets",
+        f"  flood, durable store         {flood.rate:9,.0f} orders/s  >= {FLOOD_TARGET:,}"
+        f"    {verdict(flood.rate >= FLOOD_TARGET)}",
+        f"  p99 paced 1,000/s, durable   {p1000.p(99):9.3f} ms        <= {P99_DURABLE_TARGET_MS}"
+        f"       {verdict(p1000.p(99) <= P99_DURABLE_TARGET_MS)}",
+        f"  p99 paced, syncing off       {worst_os.p(99):9.3f} ms        <= {P99_OS_TARGET_MS}"
+        f"       {verdict(worst_os.p(99) <= P99_OS_TARGET_MS)}  (worst of "
+        + " and ".join(f"{r.name.split(None, 1)[1]} {r.p(99):.3f}" for r in os_paced)
+        + ")",
+        "",
+        f"flood vs the pipelined echo (one write per message): {ratio:.2f}; against 50 per "
+        f"write: {flood.rate / ceiling.batched.rate:.3f}",
+        f"p50 paced 1,000/s, durable, vs the echo paced 1,000/s: "
+        f"{p1000.p(50) / ceiling.ping_paced.p(50):.1f}x "
+        f"({p1000.p(50):.3f} against {ceiling.ping_paced.p(50):.3f} ms)",
+        "",
+        f"flood_orders_per_s={flood.rate:.0f} p99_ms_at_1000={p1000.p(99):.3f} "
+        f"ceiling_ratio={ratio:.2f}",
+    ]
+    return lines
+
+
+async def run(args: argparse.Namespace) -> None:
+    global PROFILE_DIR  # set once, before any child starts
+    PROFILE_DIR = args.profile
+    quick = args.quick
+    flood_count = args.flood_orders or (5_000 if quick else 50_000)
+    paced_seconds = args.paced_seconds or (1.5 if quick else 10.0)
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-roundtrip-") as tmp:
+        workdir = Path(tmp)
+        async with trio.open_nursery() as nursery:
+            ceiling = await echo_cases(nursery, 2_000 if quick else 20_000, args.window)
+            print(f"  ... echo: {ceiling.pipelined.rate:,.0f}/s pipelined", file=sys.stderr)
+            for case in args.case or ALL_CASES:
+                sync, load = case.split(":")
+                count = flood_count if load == "flood" else int(paced_seconds * int(load))
+                result = await trifix_case(nursery, workdir, sync, load, count, args.window)
+                results.append(result)
+                print(f"  ... {result.name}: {result.rate:,.0f}/s", file=sys.stderr)
+            nursery.cancel_scope.cancel()
+    if args.case:
+        for r in results:
+            print(
+                f"{r.name}: {r.rate:,.0f}/s p50 {r.p(50):.3f} p99 {r.p(99):.3f} ms, CPU "
+                f"{r.cpu_here_us:.1f} + {r.cpu_child_us:.1f} µs/order"
+            )
+        return
+    print("\n".join(report(results, ceiling, args)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a short run (rough figures)")
+    ap.add_argument("--flood-orders", type=int, help="orders per flood (default 50,000)")
+    ap.add_argument("--paced-seconds", type=float, help="length of a paced run (default 10)")
+    ap.add_argument("--window", type=int, default=2_000, help="flood: most orders unacked")
+    ap.add_argument(
+        "--case",
+        action="append",
+        choices=ALL_CASES,
+        help="run only this store:load case (repeatable; the report needs all six)",
+    )
+    ap.add_argument("--serve", choices=["acceptor", "echo"], help=argparse.SUPPRESS)
+    ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--sync", default="durable", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="write cProfile stats of each process (main thread) into this directory",
+    )
+    args = ap.parse_args(argv)
+    if args.serve == "acceptor":
+        job = functools.partial(trio.run, serve_acceptor, args.store, args.sync)
+    elif args.serve == "echo":
+        job = functools.partial(trio.run, serve_echo)
+    else:
+        job = functools.partial(trio.run, run, args)
+    if args.profile is None:
+        job()
+        return 0
+    args.profile.mkdir(parents=True, exist_ok=True)
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(job)
+    finally:
+        name = f"{args.serve or 'initiator'}-{args.sync if args.serve else 'run'}-{os.getpid()}"
+        profiler.dump_stats(args.profile / f"{name}.prof")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
