@@ -1,6 +1,6 @@
 """Order round trip over TCP on 127.0.0.1: a trifix initiator and a trifix acceptor.
 
-Run ``python benchmarks/bench_roundtrip.py`` (about 2 minutes) or ``--quick`` (about 30 s).
+Run ``python benchmarks/bench_roundtrip.py`` (about 3 minutes) or ``--quick`` (about 20 s).
 
 The script is the initiator (the gateway). It starts the acceptor (the LP) as a child process,
 ``bench_roundtrip.py --serve acceptor``, so the two sides run on the machine's two cores. The
@@ -22,22 +22,30 @@ Loads, each on a fresh pair of processes and stores, after a warm-up of 2,000 or
   send; "sched p99" says how late sends were against the schedule (a sender that falls
   behind would otherwise hide it).
 
-The ceiling: the same two processes' worth of bare trio, an echo server in the child and 200-
-byte messages from this process, one at a time (ping-pong: round trips/s and latency) and
-pipelined (batches of 50 per `send_all`, up to `--window` in flight: messages/s). No FIX, no
-store: what the transport and trio's scheduler allow.
+The ceiling: bare trio in the same two processes' places, an echo server in the child and
+200-byte messages from this process: one at a time back to back (ping-pong), one at a time at
+1,000/s (the latency floor for the paced rows: an idle process has to wake up for each
+message), pipelined with one `send_all` per message, and pipelined with 50 per `send_all`
+(up to `--window` in flight). No FIX, no store: what the transport and trio allow.
 
-CPU per order is each process's CPU time during the measured phase divided by the orders: the
-work one round trip costs each side (the design's budget is 50 µs per side).
+CPU per order (flood rows) is each process's CPU time during the measured phase divided by
+the orders: what one round trip costs each side (the design's budget is 50 µs per side). It
+is not shown for the paced rows: this kernel accounts CPU time by timer ticks, which a process
+that wakes for every order is charged far too much of.
+
+QuickFIX: when quickfix-py is installed, the same three loads run with QuickFIX on both sides
+(its Python binding, the application in Python callbacks, FileStore). QuickFIX's FileStore
+does not fsync, so its rows compare with trifix's ``os`` rows. Without quickfix-py the header
+says so and there are no QuickFIX rows.
 
 The last line is the summary::
 
     flood_orders_per_s=N p99_ms_at_1000=X ceiling_ratio=Y.YY
 
 N is the flood rate with the durable store; X the p99 latency paced at 1,000/s with the
-durable store; ceiling_ratio = N / the pipelined echo rate (one echo is one round trip of a
-200-byte message, as one order and its ack are). Measurements, not tests: the script exits 0
-whatever the figures.
+durable store; ceiling_ratio = N / the rate of the pipelined echo with one write per message
+(one echo is one round trip of a 200-byte message, as one order and its ack are).
+Measurements, not tests: the script exits 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -46,16 +54,21 @@ import argparse
 import cProfile
 import functools
 import importlib.metadata
+import itertools
 import os
 import platform
+import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import trio
 import trio.lowlevel
@@ -447,16 +460,253 @@ async def echo_cases(nursery: trio.Nursery, count: int, window: int) -> Ceiling:
     return Ceiling(ping, ping_paced, one, fifty)
 
 
+# -- QuickFIX, when its Python binding is installed ------------------------------------------
+
+
+def quickfix_version() -> str | None:
+    try:
+        return importlib.metadata.version("quickfix-py")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def quickfix_settings(workdir: Path, role: str, port: int) -> Any:
+    """QuickFIX settings for one side: FileStore, no logging, the bundled FIX 4.4 dictionary."""
+    import quickfix as fix
+
+    dictionary = Path(sysconfig.get_path("data")) / "share" / "quickfix" / "FIX44.xml"
+    sender, target = ("GW", "LP") if role == "initiator" else ("LP", "GW")
+    where = (
+        f"SocketConnectHost=127.0.0.1\nSocketConnectPort={port}\n"
+        if role == "initiator"
+        else f"SocketAcceptPort={port}\n"
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / f"{role}.cfg"
+    path.write_text(
+        f"[DEFAULT]\nConnectionType={role}\nFileStorePath={workdir / 'store'}\n"
+        "StartTime=00:00:00\nEndTime=00:00:00\nHeartBtInt=30\nReconnectInterval=1\n"
+        f"SocketNodelay=Y\nUseDataDictionary=Y\nDataDictionary={dictionary}\n"
+        f"[SESSION]\nBeginString=FIX.4.4\nSenderCompID={sender}\nTargetCompID={target}\n" + where
+    )
+    return fix.SessionSettings(str(path))
+
+
+def quickfix_app(on_app: Callable[[Any, Any], None]) -> Any:
+    """A QuickFIX Application that hands application messages to `on_app`."""
+    import quickfix as fix
+
+    class App(fix.Application):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.session_id: Any = None
+            self.logged_on = threading.Event()
+
+        def onCreate(self, session_id: Any) -> None:
+            self.session_id = session_id
+
+        def onLogon(self, session_id: Any) -> None:
+            self.logged_on.set()
+
+        def onLogout(self, session_id: Any) -> None:
+            pass
+
+        def toAdmin(self, message: Any, session_id: Any) -> None:
+            pass
+
+        def fromAdmin(self, message: Any, session_id: Any) -> None:
+            pass
+
+        def toApp(self, message: Any, session_id: Any) -> None:
+            pass
+
+        def fromApp(self, message: Any, session_id: Any) -> None:
+            on_app(message, session_id)
+
+    return App()
+
+
+def serve_quickfix_acceptor(workdir: Path) -> None:
+    """The LP on QuickFIX: answers each NewOrderSingle with an ExecutionReport."""
+    import quickfix as fix
+
+    count = itertools.count(1)
+
+    def on_app(message: Any, session_id: Any) -> None:
+        if message.getHeader().getField(35) != "D":
+            return
+        n = next(count)
+        qty = message.getField(38)
+        report = fix.Message()
+        report.getHeader().setField(35, "8")
+        for tag, value in (
+            (37, f"LP{n}"),
+            (11, message.getField(11)),
+            (17, f"X{n}"),
+            (150, "0"),
+            (39, "0"),
+            (55, message.getField(55)),
+            (54, message.getField(54)),
+            (38, qty),
+            (40, message.getField(40)),
+            (44, message.getField(44)),
+            (151, qty),
+            (14, "0"),
+            (6, "0"),
+            (60, utc_timestamp()),
+        ):
+            report.setField(tag, value)
+        fix.Session.sendToTarget(report, session_id)
+
+    with socket.socket() as probe:  # a free port (QuickFIX needs a number up front)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = quickfix_settings(workdir, "acceptor", port)
+    app = quickfix_app(on_app)
+    acceptor = fix.SocketAcceptor(app, fix.FileStoreFactory(settings), settings)
+    acceptor.start()
+    say(f"PORT {port}")
+    for line in sys.stdin:
+        if line.strip() == "cpu":
+            say(f"CPU {time.process_time()}")
+    acceptor.stop()
+
+
+def utc_timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H:%M:%S.%f")[:-3]
+
+
+def quickfix_case(workdir: Path, load: str, count: int, window: int) -> Result:
+    """One load, QuickFIX on both sides (blocking: run it in a thread)."""
+    import quickfix as fix
+
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "quickfix-acceptor", "--store", str(workdir / "lp")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    stdin, stdout = child.stdin, child.stdout
+
+    def child_cpu() -> float:
+        stdin.write("cpu\n")
+        stdin.flush()
+        while not (line := stdout.readline()).startswith("CPU"):
+            if not line:
+                raise RuntimeError("the QuickFIX acceptor ended")
+        return float(line.split()[1])
+
+    port = int(stdout.readline().split()[1])
+    sent_at: dict[str, int] = {}
+    latencies: list[int] = []
+    acked = 0
+    progress = threading.Condition()
+
+    def on_app(message: Any, session_id: Any) -> None:
+        nonlocal acked
+        got = time.perf_counter_ns()
+        start = sent_at.pop(message.getField(11), None)
+        if start is not None:
+            latencies.append(got - start)
+            with progress:
+                acked += 1
+                progress.notify_all()
+
+    settings = quickfix_settings(workdir / "gw", "initiator", port)
+    app = quickfix_app(on_app)
+    initiator = fix.SocketInitiator(app, fix.FileStoreFactory(settings), settings)
+    initiator.start()
+    sent = 0
+
+    def send(prefix: str) -> None:
+        nonlocal sent
+        clordid = f"{prefix}{sent}"
+        order = fix.Message()
+        order.getHeader().setField(35, "D")
+        for tag, value in (
+            (1, "ACCT0001"),
+            (11, clordid),
+            (21, "1"),
+            (55, "EURUSD"),
+            (54, "1"),
+            (60, utc_timestamp()),
+            (38, "1000000"),
+            (40, "2"),
+            (44, "1.08500"),
+            (59, "0"),
+        ):
+            order.setField(tag, value)
+        sent_at[clordid] = time.perf_counter_ns()
+        fix.Session.sendToTarget(order, app.session_id)
+        sent += 1
+
+    def wait_acked(target: int) -> None:
+        with progress:
+            progress.wait_for(lambda: acked >= target, timeout=60)
+
+    def flood(n: int, prefix: str) -> None:
+        end = sent + n
+        while sent < end:
+            if sent - acked >= window:
+                wait_acked(sent - window // 2)
+            send(prefix)
+        wait_acked(sent)
+
+    try:
+        if not app.logged_on.wait(15):
+            raise RuntimeError("QuickFIX did not log on")
+        flood(WARMUP, "W")
+        latencies.clear()
+        cpu_child = child_cpu()
+        cpu_here = time.process_time()
+        wall = time.perf_counter()
+        lag: list[float] = []
+        if load == "flood":
+            flood(count, "O")
+        else:
+            rate = float(load)
+            first = sent
+            start = time.perf_counter()
+            for i in range(count):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)  # noqa: TID251 - a plain thread, not trio
+                lag.append((time.perf_counter() - start - (sent - first) / rate) * 1e6)
+                send("O")
+            wait_acked(sent)
+        wall = time.perf_counter() - wall
+        cpu_here = time.process_time() - cpu_here
+        cpu_child = child_cpu() - cpu_child
+    finally:
+        initiator.stop()
+        stdin.close()
+        child.wait(10)
+    name = f"{'quickfix':<8} {'flood' if load == 'flood' else f'paced {int(load):,}/s'}"
+    return Result(
+        name,
+        count,
+        count / wall,
+        sorted(ns / 1000 for ns in latencies),
+        sorted(lag),
+        cpu_here / count * 1e6,
+        cpu_child / count * 1e6,
+    )
+
+
 def quickfix_status() -> str:
     """Whether QuickFIX's Python binding is here to compare against."""
-    try:
-        version = importlib.metadata.version("quickfix-py")
-    except importlib.metadata.PackageNotFoundError:
+    version = quickfix_version()
+    if version is None:
         return (
-            "QuickFIX: quickfix-py is not installed here; no QuickFIX figures "
-            "(pip install quickfix-py to compare)"
+            "QuickFIX: quickfix-py is not installed in this environment: no QuickFIX figures "
+            "(pip install quickfix-py to add them)"
         )
-    return f"QuickFIX: quickfix-py {version} is installed, but this script has no QuickFIX run"
+    return (
+        f"QuickFIX: quickfix-py {version}, both sides on QuickFIX with its FileStore (which "
+        "does not fsync: compare with trifix's os rows)"
+    )
 
 
 def report(results: list[Result], ceiling: Ceiling, args: argparse.Namespace) -> list[str]:
@@ -516,6 +766,16 @@ def report(results: list[Result], ceiling: Ceiling, args: argparse.Namespace) ->
         f"p50 paced 1,000/s, durable, vs the echo paced 1,000/s: "
         f"{p1000.p(50) / ceiling.ping_paced.p(50):.1f}x "
         f"({p1000.p(50):.3f} against {ceiling.ping_paced.p(50):.3f} ms)",
+    ]
+    if "quickfix flood" in by_name:
+        qf_flood, qf_1000 = by_name["quickfix flood"], by_name["quickfix paced 1,000/s"]
+        os_flood, os_1000 = by_name["os flood"], by_name["os paced 1,000/s"]
+        lines.append(
+            f"trifix (os) against QuickFIX: flood {os_flood.rate / qf_flood.rate:.2f}x the "
+            f"rate; paced 1,000/s p50 {os_1000.p(50) / qf_1000.p(50):.1f}x and p99 "
+            f"{os_1000.p(99) / qf_1000.p(99):.1f}x the latency"
+        )
+    lines += [
         "",
         f"flood_orders_per_s={flood.rate:.0f} p99_ms_at_1000={p1000.p(99):.3f} "
         f"ceiling_ratio={ratio:.2f}",
@@ -541,6 +801,14 @@ async def run(args: argparse.Namespace) -> None:
                 result = await trifix_case(nursery, workdir, sync, load, count, args.window)
                 results.append(result)
                 print(f"  ... {result.name}: {result.rate:,.0f}/s", file=sys.stderr)
+            if quickfix_version() is not None and not args.case:
+                for load in ("flood", "1000", "5000"):
+                    count = flood_count if load == "flood" else int(paced_seconds * int(load))
+                    result = await trio.to_thread.run_sync(
+                        quickfix_case, workdir / f"quickfix-{load}", load, count, args.window
+                    )
+                    results.append(result)
+                    print(f"  ... {result.name}: {result.rate:,.0f}/s", file=sys.stderr)
             nursery.cancel_scope.cancel()
     if args.case:
         for r in results:
@@ -564,7 +832,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=ALL_CASES,
         help="run only this store:load case (repeatable; the report needs all six)",
     )
-    ap.add_argument("--serve", choices=["acceptor", "echo"], help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--serve", choices=["acceptor", "echo", "quickfix-acceptor"], help=argparse.SUPPRESS
+    )
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--sync", default="durable", help=argparse.SUPPRESS)
     ap.add_argument(
@@ -575,6 +845,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.serve == "acceptor":
         job = functools.partial(trio.run, serve_acceptor, args.store, args.sync)
+    elif args.serve == "quickfix-acceptor":
+        job = functools.partial(serve_quickfix_acceptor, args.store)
     elif args.serve == "echo":
         job = functools.partial(trio.run, serve_echo)
     else:
