@@ -86,11 +86,12 @@ async def send_batch(handle: SessionHandle, run: int, numbers: Iterator[int], si
     except NotLoggedOnError:
         await handle.wait_logged_on()  # the initiator reconnects; the store resends
         return
-    await handle.wait_flushed()
-    # wait_flushed also returns when the connection ends: only a live session proves that the
-    # writer got the batch onto the socket.
-    if handle.is_logged_on:
-        say([f"SENT {clordid} {seq}" for clordid, seq in sent])
+    try:
+        await handle.wait_flushed()
+    except NotLoggedOnError:  # the connection ended before the batch reached the socket
+        await handle.wait_logged_on()
+        return
+    say([f"SENT {clordid} {seq}" for clordid, seq in sent])
 
 
 def die() -> None:

@@ -225,3 +225,51 @@ class _Hung(trio.abc.Stream):
 
     async def aclose(self) -> None:
         await trio.lowlevel.checkpoint()
+
+
+class _Breaking(trio.abc.Stream):
+    """A stream whose writes start failing on demand (a peer that vanished mid-session)."""
+
+    def __init__(self, inner: trio.abc.Stream) -> None:
+        self.inner = inner
+        self.broken = False
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        if self.broken:
+            raise trio.BrokenResourceError("the peer is gone")
+        await self.inner.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.inner.wait_send_all_might_not_block()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        return await self.inner.receive_some(max_bytes)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_wait_flushed_raises_when_the_connection_ends_first(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    clock = trio_wall_clock()
+    a, b = trio.testing.memory_stream_pair()
+    breaking = _Breaking(a)
+    gw_engine = EngineSpec([SessionSpec("LP", gw_settings())])
+    lp_engine = EngineSpec([SessionSpec("GW", lp_settings())])
+    async with (
+        open_engine(gw_engine, clock=clock) as gw,
+        open_engine(lp_engine, clock=clock) as lp,
+        trio.open_nursery() as nursery,
+    ):
+        nursery.start_soon(gw.run_connection, "LP", breaking)
+        nursery.start_soon(lp.run_connection, "GW", b)
+        handle = gw.session("LP")
+        await handle.wait_logged_on()
+        await handle.send(order(1))
+        await handle.wait_flushed()  # written: returns
+        breaking.broken = True
+        await handle.send(order(2))
+        with pytest.raises(NotLoggedOnError, match="before messages up to 3 were written"):
+            await handle.wait_flushed()
+        nursery.cancel_scope.cancel()

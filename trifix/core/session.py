@@ -201,6 +201,11 @@ class Session:
         return self._heartbeat_interval
 
     @property
+    def holding_output(self) -> bool:
+        """True while a replay streams: new messages are held back until it finishes."""
+        return self._held is not None
+
+    @property
     def is_connected(self) -> bool:
         """True while a transport is up (any state but DISCONNECTED)."""
         return self._state in CONNECTED

@@ -106,6 +106,7 @@ class Connection:
         while True:
             update = core.store_update()
             data = core.data_to_send()
+            written_up_to = core.next_sender_seq  # what these bytes cover, before any await
             if update is not None:
                 if data or update.messages or update.reset:
                     # The bytes' sequence numbers must be durable before the bytes go out.
@@ -120,11 +121,13 @@ class Connection:
                     core.connection_lost(handle.clock(), "write failed")
                     self.notify()
                     self._closing = True
-                handle._flushed(core.next_sender_seq)
+                else:
+                    handle._flushed(written_up_to)
                 continue
             if update is not None:
                 continue
-            handle._flushed(core.next_sender_seq)
+            if core.is_connected and not core.holding_output:  # idle: everything is written
+                handle._flushed(core.next_sender_seq)
             if self._closing:
                 self._cancel.cancel()
                 return

@@ -124,13 +124,25 @@ class SessionHandle:
         return seq
 
     async def wait_flushed(self) -> None:
-        """Return once everything sent so far is stored and written to the socket."""
+        """Return once everything sent so far is stored and written to the socket.
+
+        Raises:
+            NotLoggedOnError: the connection ended first. What was sent is stored, so the
+                peer gets it again when it asks for a resend after the next logon.
+        """
         target = self.core.next_sender_seq
-        if self._flushed_seq >= target or self._connection is None:
+        if self._flushed_seq >= target:
             return
+        if self._connection is None:
+            raise NotLoggedOnError(f"session {self.id} is not connected: nothing is written")
         done = trio.Event()
         self._flush_waiters.append((target, done))
         await done.wait()
+        if self._flushed_seq < target:
+            raise NotLoggedOnError(
+                f"session {self.id}: the connection ended before messages up to "
+                f"{target - 1} were written; they are stored and will be resent on request"
+            )
 
     _flushed_seq = 0
 
