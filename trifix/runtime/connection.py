@@ -22,6 +22,7 @@ the nursery ends and everything in it; nothing of this connection survives into 
 from __future__ import annotations
 
 import ssl
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import trio
@@ -51,14 +52,23 @@ class Connection:
         self._closing = False
         self._cancel = trio.CancelScope()
         self._finished = trio.Event()
+        self._timer_target: datetime | None = None  # when the timer task will next look
         self.logged_on = False
         """True once this connection completed a Logon (the initiator's measure of success)."""
 
     def notify(self) -> None:
         """The core was called: its outputs, events or deadline may have changed."""
         self._writer_wake.set()
-        self._timer_wake.set()
         self._dispatch_wake.set()
+        # Sending and receiving only push deadlines later, and a timer that wakes early just
+        # sleeps again: wake it only when the core's next deadline is before its own.
+        target = self._timer_target
+        if target is None:
+            self._timer_wake.set()
+        else:
+            deadline = self._core.next_deadline()
+            if deadline is not None and deadline < target:
+                self._timer_wake.set()
 
     async def run(self, initial: bytes = b"") -> None:
         """Run the connection to its end. `initial` holds bytes already read (acceptor)."""
@@ -182,6 +192,7 @@ class Connection:
         clock = self.handle.clock
         while core.is_connected:
             deadline = core.next_deadline()
+            self._timer_target = deadline
             wake = self._timer_wake
             if deadline is None:
                 await wake.wait()

@@ -29,9 +29,10 @@ class StoreWriter:
 
     def __init__(self, store: MessageStore) -> None:
         self.store = store
-        # An in-memory store never blocks: call it inline (no thread hop; this also keeps
-        # tests on trio's MockClock deterministic, since a worker thread lets time jump).
-        self._inline = isinstance(store, MemoryStore)
+        # A store that never waits for the disk (in memory, or LMDB leaving syncs to the OS)
+        # is called inline: no thread hop, no task hop (and tests on trio's MockClock stay
+        # deterministic, since a worker thread lets mock time jump).
+        self._inline = isinstance(store, MemoryStore) or getattr(store, "sync", None) == "os"
         self._limiter = trio.CapacityLimiter(1)
         self._pending: list[tuple[str, StoreUpdate, datetime]] = []
         self._waiters: list[trio.Event] = []
@@ -107,6 +108,14 @@ class StoreWriter:
 
     async def commit(self, session_id: str, update: StoreUpdate, now: datetime) -> None:
         """Make `update` durable (in the next group commit) and return when it is."""
+        if self._inline:  # nothing to batch for: store it (and anything deferred) right now
+            batch, self._pending = self._pending, []
+            batch.append((session_id, update, now))
+            self._deferred_since = None
+            self._apply(batch)
+            self.commits += 1
+            await trio.lowlevel.checkpoint()
+            return
         done = trio.Event()
         self._pending.append((session_id, update, now))
         self._waiters.append(done)
@@ -119,8 +128,9 @@ class StoreWriter:
     async def call(self, fn: Callable[..., T], *args: object) -> T:
         """Run a blocking store call in the store's worker thread."""
         if self._inline:
+            result = fn(*args)  # before the checkpoint: no other task slips in between
             await trio.lowlevel.checkpoint()
-            return fn(*args)
+            return result
         return await trio.to_thread.run_sync(fn, *args, limiter=self._limiter)
 
     async def read_chunks(

@@ -248,6 +248,11 @@ class LmdbStore:
 
         return self._run(read, write=False)
 
+    @property
+    def sync(self) -> SyncPolicy:
+        """The sync policy: "durable" (fsync every commit) or "os"."""
+        return self._sync
+
     def flush(self) -> None:
         """Force committed data to disk (useful with ``sync="os"``)."""
         env = self._live_env()
