@@ -7,16 +7,18 @@ connection's tasks:
 
 * the *writer* (the only task that writes to the socket) takes the core's `store_update()` and
   `data_to_send()` together, has the update committed (group commit across sessions, in the
-  store's worker thread) and only then writes the bytes, all of the batch in one `send_all`;
-* the *dispatcher* (the only consumer of the core's events) forwards events to the
-  application's channel, streams replays from the store when the peer asks for a resend, and
-  starts closing when the core says `Disconnected`;
-* the *timer* sleeps until the core's `next_deadline()` (or until woken because it changed)
+  store's worker thread; in place for a store that never waits for the disk) and only then
+  writes the bytes, all of the batch in one `send_all`;
+* events are delivered to the application's channel in order, one deliverer at a time (a
+  `trio.Lock`): the *reader* delivers what the bytes it fed produced before it reads more, so
+  a slow application slows the peer down (TCP back-pressure) instead of growing memory; the
+  *dispatcher* delivers what sends and timers produced. Delivering also streams replays from
+  the store when the peer asks for a resend, and starts closing on `Disconnected`;
+* the *timer* sleeps until the core's `next_deadline()` (woken only when that moves earlier)
   and calls `handle_timer`.
 
-The reader waits for the dispatcher to catch up before reading more, so a slow application
-slows the peer down (TCP back-pressure) instead of growing memory. When the connection ends,
-the nursery ends and everything in it; nothing of this connection survives into the next one.
+When the connection ends, the nursery ends and everything in it; nothing of this connection
+survives into the next one.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class Connection:
         self._writer_wake = trio.Event()
         self._timer_wake = trio.Event()
         self._dispatch_wake = trio.Event()
-        self._dispatched = trio.Event()
+        self._dispatch_lock = trio.Lock()  # one deliverer at a time keeps events in order
         self._closing = False
         self._cancel = trio.CancelScope()
         self._finished = trio.Event()
@@ -56,10 +58,11 @@ class Connection:
         self.logged_on = False
         """True once this connection completed a Logon (the initiator's measure of success)."""
 
-    def notify(self) -> None:
+    def notify(self, *, dispatch: bool = True) -> None:
         """The core was called: its outputs, events or deadline may have changed."""
         self._writer_wake.set()
-        self._dispatch_wake.set()
+        if dispatch:
+            self._dispatch_wake.set()
         # Sending and receiving only push deadlines later, and a timer that wakes early just
         # sleeps again: wake it only when the core's next deadline is before its own.
         target = self._timer_target
@@ -105,10 +108,12 @@ class Connection:
                 self.handle._note_error(f"read failed: {exc!r}")
                 data = b""
             self.handle._stats_in(data)
-            self._dispatched = trio.Event()
             core.receive_data(data, self.handle.clock())
-            self.notify()
-            await self._dispatched.wait()
+            self.notify(dispatch=False)
+            # Deliver what these bytes produced before reading more: a slow application
+            # back-pressures the peer, and no task switch stands between bytes and events.
+            async with self._dispatch_lock:
+                await self._dispatch_pending()
 
     async def _writer(self) -> None:
         core = self._core
@@ -145,9 +150,10 @@ class Connection:
             self._writer_wake = trio.Event()
 
     async def _dispatcher(self) -> None:
+        """Delivers the events of core calls made outside the reader (sends, timers)."""
         while True:
-            await self._dispatch_pending()
-            self._dispatched.set()
+            async with self._dispatch_lock:
+                await self._dispatch_pending()
             await self._dispatch_wake.wait()
             self._dispatch_wake = trio.Event()
 
