@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from trifix.core.events import AppMessageReceived, Disconnected, Event, ResendRequested
 from trifix.core.message import Message
 from trifix.core.session import Session
 from trifix.core.settings import Role, SessionSettings
+from trifix.core.tags import MsgType, Tag
 from trifix.store import MemoryStore, SessionUpdate
 
 T0 = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
@@ -359,3 +362,18 @@ class DirectSession:
         else:
             raise AssertionError("the session's timers never settled")
         self.clock.now = end
+
+
+ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
+"""Run a test once for each role."""
+
+
+def news_body(headline: str) -> tuple[tuple[int, object], ...]:
+    """The body of a minimal valid News (B): a handy application message for session tests."""
+    return ((Tag.HEADLINE, headline), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
+
+
+def news_message(headline: str) -> Message:
+    """A minimal valid News (B) to send."""
+    msg = Message.new(MsgType.NEWS, (Tag.HEADLINE, headline))
+    return msg.add_group(Tag.NO_LINES_OF_TEXT, [[(Tag.TEXT, "line")]])

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession, SessionPair, settings
+from tests.core.session_pair import ROLES, T0, DirectSession, SessionPair, settings
 from trifix.core.events import (
     AdminMessageReceived,
     Disconnected,
@@ -25,7 +25,6 @@ from trifix.core.settings import Role
 from trifix.core.state import SessionState
 from trifix.core.tags import MsgType, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 HB = MsgType.HEARTBEAT
 TR = MsgType.TEST_REQUEST
 NEWS_BODY = ((Tag.HEADLINE, "h"), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession, SessionPair, settings
+from tests.core.session_pair import ROLES, T0, DirectSession, SessionPair, settings
 from trifix.core.events import (
     AdminMessageReceived,
     Disconnected,
@@ -29,7 +29,6 @@ from trifix.core.settings import Role
 from trifix.core.state import SessionState
 from trifix.core.tags import MsgType, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 LOGON = MsgType.LOGON
 HB_30 = ((Tag.ENCRYPT_METHOD, 0), (Tag.HEART_BT_INT, 30))
 

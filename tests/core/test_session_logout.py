@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession, SessionPair, settings
+from tests.core.session_pair import ROLES, T0, DirectSession, SessionPair, settings
 from trifix.core.events import (
     AdminMessageReceived,
     AppMessageReceived,
@@ -24,7 +24,6 @@ from trifix.core.settings import Role
 from trifix.core.state import SessionState
 from trifix.core.tags import MsgType, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 LOGOUT = MsgType.LOGOUT
 NEWS_BODY = ((Tag.HEADLINE, "late"), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
 

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession, SessionPair, settings
+from tests.core.session_pair import ROLES, T0, DirectSession, SessionPair, news_body, settings
+from tests.core.session_pair import news_message as news
 from trifix.core.errors import LocalProtocolError
 from trifix.core.events import (
     AppMessageReceived,
@@ -30,18 +31,8 @@ from trifix.core.settings import Role
 from trifix.core.state import SessionState
 from trifix.core.tags import MsgType, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 NEWS = MsgType.NEWS
 LOGON_BODY = ((Tag.ENCRYPT_METHOD, 0), (Tag.HEART_BT_INT, 30))
-
-
-def news(headline: str) -> Message:
-    msg = Message.new(NEWS, (Tag.HEADLINE, headline))
-    return msg.add_group(Tag.NO_LINES_OF_TEXT, [[(Tag.TEXT, "line")]])
-
-
-def news_body(headline: str) -> tuple[tuple[int, object], ...]:
-    return ((Tag.HEADLINE, headline), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
 
 
 def headlines(events: list[Event]) -> list[bytes | None]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession, raw_frame
+from tests.core.session_pair import ROLES, T0, DirectSession, raw_frame
+from tests.core.session_pair import news_body as news
 from trifix.core.events import (
     AdminMessageReceived,
     AppMessageReceived,
@@ -18,14 +19,8 @@ from trifix.core.message import Message
 from trifix.core.settings import Role
 from trifix.core.tags import MsgType, SessionRejectReason, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 NEWS = MsgType.NEWS
 R = SessionRejectReason
-
-
-def news(headline: str) -> tuple[tuple[int, object], ...]:
-    """The body of a minimal valid News (B)."""
-    return ((Tag.HEADLINE, headline), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
 
 
 def logged_on(role: Role) -> DirectSession:

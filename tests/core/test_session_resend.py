@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession, SessionPair, settings
+from tests.core.session_pair import ROLES, T0, DirectSession, SessionPair, news_body, settings
+from tests.core.session_pair import news_message as news
 from trifix.core.errors import LocalProtocolError
 from trifix.core.events import (
     AppMessageReceived,
@@ -26,7 +27,6 @@ from trifix.core.message import Message
 from trifix.core.settings import Role
 from trifix.core.tags import MsgType, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 NEWS = MsgType.NEWS
 RESET = MsgType.SEQUENCE_RESET
 RESEND_AT = T0 + timedelta(seconds=50)
@@ -34,15 +34,6 @@ RESEND_AT = T0 + timedelta(seconds=50)
 
 def ts(at: datetime) -> bytes:
     return format_utc_timestamp(at)
-
-
-def news(headline: str) -> Message:
-    msg = Message.new(NEWS, (Tag.HEADLINE, headline))
-    return msg.add_group(Tag.NO_LINES_OF_TEXT, [[(Tag.TEXT, "line")]])
-
-
-def news_body(headline: str) -> tuple[tuple[int, object], ...]:
-    return ((Tag.HEADLINE, headline), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
 
 
 def poss_dup() -> tuple[tuple[int, object], ...]:

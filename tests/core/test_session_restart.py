@@ -4,6 +4,7 @@ and logs on again with the same sequence numbers; what the other side missed is 
 from __future__ import annotations
 
 from tests.core.session_pair import SessionPair, settings
+from tests.core.session_pair import news_message as news
 from trifix.core.events import (
     AppMessageReceived,
     DuplicateIgnored,
@@ -14,11 +15,6 @@ from trifix.core.events import (
 from trifix.core.message import Message
 from trifix.core.settings import Role
 from trifix.core.tags import MsgType, Tag
-
-
-def news(headline: str) -> Message:
-    msg = Message.new(MsgType.NEWS, (Tag.HEADLINE, headline))
-    return msg.add_group(Tag.NO_LINES_OF_TEXT, [[(Tag.TEXT, "line")]])
 
 
 def headlines(messages: list[Message]) -> list[bytes | None]:

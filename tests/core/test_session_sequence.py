@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession
+from tests.core.session_pair import ROLES, T0, DirectSession
+from tests.core.session_pair import news_body as news
 from trifix.core.events import (
     AppMessageReceived,
     BusinessRejectSent,
@@ -30,14 +31,8 @@ from trifix.core.settings import Role
 from trifix.core.state import SessionState
 from trifix.core.tags import BusinessRejectReason, MsgType, SessionRejectReason, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 NEWS = MsgType.NEWS
 R = SessionRejectReason
-
-
-def news(headline: str) -> tuple[tuple[int, object], ...]:
-    """The body of a minimal valid News (B)."""
-    return ((Tag.HEADLINE, headline), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
 
 
 def poss_dup(orig: object = T0) -> tuple[tuple[int, object], ...]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.session_pair import T0, DirectSession
+from tests.core.session_pair import ROLES, T0, DirectSession
+from tests.core.session_pair import news_body as news
 from trifix.core.events import (
     AdminMessageReceived,
     AppMessageReceived,
@@ -22,7 +23,6 @@ from trifix.core.settings import Role
 from trifix.core.state import SessionState
 from trifix.core.tags import MsgType, SessionRejectReason, Tag
 
-ROLES = pytest.mark.parametrize("role", [Role.INITIATOR, Role.ACCEPTOR], ids=lambda r: r.value)
 RESET = MsgType.SEQUENCE_RESET
 POSS_DUP = ((Tag.POSS_DUP_FLAG, True), (Tag.ORIG_SENDING_TIME, T0))
 LOWER_TEXT = (
@@ -67,10 +67,6 @@ def assert_lowering_rejected(d: DirectSession, ref_seq: int, new_seq: int) -> No
 
 def kinds(events: list[Event]) -> list[type[Event]]:
     return [type(e) for e in events]
-
-
-def news(headline: str) -> tuple[tuple[int, object], ...]:
-    return ((Tag.HEADLINE, headline), (Tag.NO_LINES_OF_TEXT, 1), (Tag.TEXT, "line"))
 
 
 def delivered(events: list[Event]) -> list[bytes | None]:
