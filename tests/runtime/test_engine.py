@@ -7,13 +7,14 @@ import trio
 import trio.testing
 
 from tests.runtime.conftest import (
+    ProxyStream,
     eventually,
     gw_settings,
     gw_spec,
     lp_settings,
     lp_spec,
+    memory_pair,
     order,
-    trio_wall_clock,
 )
 from trifix.core import events as events_module
 from trifix.core.events import (
@@ -146,17 +147,8 @@ async def test_fails_over_to_the_second_host() -> None:
 async def test_heartbeats_every_interval_on_mock_clock(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    clock = trio_wall_clock()
-    a, b = trio.testing.memory_stream_pair()
-    gw_engine = EngineSpec([SessionSpec("LP", gw_settings(heartbeat_interval=10))])
-    lp_engine = EngineSpec([SessionSpec("GW", lp_settings())])
-    async with (
-        open_engine(gw_engine, clock=clock) as gw,
-        open_engine(lp_engine, clock=clock) as lp,
-        trio.open_nursery() as nursery,
-    ):
-        nursery.start_soon(gw.run_connection, "LP", a)
-        nursery.start_soon(lp.run_connection, "GW", b)
+    gw_spec_ = SessionSpec("LP", gw_settings(heartbeat_interval=10))
+    async with memory_pair(gw_spec_, SessionSpec("GW", lp_settings())) as (gw, lp):
         handle = gw.session("LP")
         await handle.wait_logged_on()
         events = []
@@ -171,29 +163,18 @@ async def test_heartbeats_every_interval_on_mock_clock(
         )  # the LP beats too
         assert handle.is_logged_on
         assert lp.session("GW").core.next_target_seq == 5  # Logon + 3 heartbeats
-        nursery.cancel_scope.cancel()
 
 
 async def test_peer_silence_leads_to_test_request_and_disconnect(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    clock = trio_wall_clock()
-    a, b = trio.testing.memory_stream_pair()
-    gw_engine = EngineSpec([SessionSpec("LP", gw_settings(heartbeat_interval=10))])
-    lp_engine = EngineSpec([SessionSpec("GW", lp_settings())])
-    async with (
-        open_engine(gw_engine, clock=clock) as gw,
-        open_engine(lp_engine, clock=clock) as lp,
-        trio.open_nursery() as nursery,
-    ):
-        nursery.start_soon(gw.run_connection, "LP", a)
-        lp_scope = trio.CancelScope()
-
-        async def lp_side() -> None:
-            with lp_scope:
-                await lp.run_connection("GW", _Hung(b))
-
-        nursery.start_soon(lp_side)
+    lp_scope = trio.CancelScope()
+    async with memory_pair(
+        SessionSpec("LP", gw_settings(heartbeat_interval=10)),
+        SessionSpec("GW", lp_settings()),
+        lp_stream=_Hung,
+        lp_scope=lp_scope,
+    ) as (gw, _lp):
         handle = gw.session("LP")
         await handle.wait_logged_on()
         # The LP goes silent: freeze its tasks by cancelling its connection without closing
@@ -208,68 +189,40 @@ async def test_peer_silence_leads_to_test_request_and_disconnect(
         assert reasons == ["peer timed out: no answer to TestRequest"]
 
 
-class _Hung(trio.abc.Stream):
+class _Hung(ProxyStream):
     """A stream whose close does nothing: when its user stops, the peer sees silence."""
-
-    def __init__(self, inner: trio.abc.Stream) -> None:
-        self.inner = inner
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        await self.inner.send_all(data)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        return await self.inner.receive_some(max_bytes)
 
     async def aclose(self) -> None:
         await trio.lowlevel.checkpoint()
 
 
-class _Breaking(trio.abc.Stream):
+class _Breaking(ProxyStream):
     """A stream whose writes start failing on demand (a peer that vanished mid-session)."""
 
-    def __init__(self, inner: trio.abc.Stream) -> None:
-        self.inner = inner
-        self.broken = False
+    broken = False
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         if self.broken:
             raise trio.BrokenResourceError("the peer is gone")
         await self.inner.send_all(data)
 
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        return await self.inner.receive_some(max_bytes)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
 
 async def test_wait_flushed_raises_when_the_connection_ends_first(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    clock = trio_wall_clock()
-    a, b = trio.testing.memory_stream_pair()
-    breaking = _Breaking(a)
-    gw_engine = EngineSpec([SessionSpec("LP", gw_settings())])
-    lp_engine = EngineSpec([SessionSpec("GW", lp_settings())])
-    async with (
-        open_engine(gw_engine, clock=clock) as gw,
-        open_engine(lp_engine, clock=clock) as lp,
-        trio.open_nursery() as nursery,
-    ):
-        nursery.start_soon(gw.run_connection, "LP", breaking)
-        nursery.start_soon(lp.run_connection, "GW", b)
+    streams: list[_Breaking] = []
+
+    def breaking(stream: trio.abc.Stream) -> trio.abc.Stream:
+        streams.append(_Breaking(stream))
+        return streams[0]
+
+    gw_spec_, lp_spec_ = SessionSpec("LP", gw_settings()), SessionSpec("GW", lp_settings())
+    async with memory_pair(gw_spec_, lp_spec_, gw_stream=breaking) as (gw, _lp):
         handle = gw.session("LP")
         await handle.wait_logged_on()
         await handle.send(order(1))
         await handle.wait_flushed()  # written: returns
-        breaking.broken = True
+        streams[0].broken = True
         await handle.send(order(2))
         with pytest.raises(NotLoggedOnError, match="before messages up to 3 were written"):
             await handle.wait_flushed()
-        nursery.cancel_scope.cancel()

@@ -16,6 +16,7 @@ from tests.runtime.conftest import (
     eventually,
     gw_settings,
     lp_settings,
+    memory_pair,
     order,
     trio_wall_clock,
 )
@@ -86,16 +87,8 @@ async def test_tls_refuses_an_untrusted_certificate(ca: trustme.CA) -> None:
 
 
 async def test_throttle_waits_then_errors(autojump_clock: trio.testing.MockClock) -> None:
-    clock = trio_wall_clock()
-    a, b = trio.testing.memory_stream_pair()
     waiting = SessionSpec("LP", gw_settings(), throttle=ThrottleSettings(rate=10, burst=2))
-    async with (
-        open_engine(EngineSpec([waiting]), clock=clock) as gw,
-        open_engine(EngineSpec([SessionSpec("GW", lp_settings())]), clock=clock) as lp,
-        trio.open_nursery() as nursery,
-    ):
-        nursery.start_soon(gw.run_connection, "LP", a)
-        nursery.start_soon(lp.run_connection, "GW", b)
+    async with memory_pair(waiting, SessionSpec("GW", lp_settings())) as (gw, _lp):
         handle = gw.session("LP")
         await handle.wait_logged_on()
         start = trio.current_time()
@@ -109,7 +102,6 @@ async def test_throttle_waits_then_errors(autojump_clock: trio.testing.MockClock
         await handle.send(order(7))
         with pytest.raises(ThrottledError, match="over its limit of 1 messages/s"):
             await handle.send(order(8))
-        nursery.cancel_scope.cancel()
 
 
 async def test_schedule_connects_inside_the_window_and_logs_out_at_the_end(
