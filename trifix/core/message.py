@@ -396,8 +396,16 @@ class Message(FieldMap):
         """Split a complete, already framed message (8=...|9=...|...|10=...|) into fields.
 
         The framer has checked 8, 9, 35 and 10; this only splits. Raises GarbledMessageError
-        when a field has no '=' or a length-prefixed data field overruns.
+        when `frame` does not even look like a frame (8= first, 10=NNN last), when a field has
+        no '=', or when a length-prefixed data field overruns.
         """
+        if (
+            frame[:2] != b"8="
+            or frame[-7:-4] != b"10="
+            or frame[-1:] != SOH
+            or SOH not in frame[:-7]
+        ):
+            raise GarbledMessageError("not a framed FIX message (8= ... 10=NNN)")
         end = len(frame) - 7  # "10=NNN\x01"
         delims = frame.translate(None, _NOT_DELIMITERS)
         if len(delims) & 1 == 0 and _ALTERNATION.startswith(delims):

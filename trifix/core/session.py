@@ -60,6 +60,7 @@ from trifix.core.events import (
 )
 from trifix.core.fields import format_utc_timestamp, parse_utc_timestamp
 from trifix.core.message import Message, tag_key
+from trifix.core.replay import Replay
 from trifix.core.settings import Role, SessionSettings
 from trifix.core.state import CONNECTED, SessionState, Trigger, transition
 from trifix.core.tags import (
@@ -806,6 +807,15 @@ class Session:
             self._held = None
 
     # -- resending what we sent ---------------------------------------------------------------
+    def _queue_replayed(self, msg: Message, now: datetime, stamp_seq: int | None = None) -> None:
+        """Queue a resent message or a gap fill: ahead of any held new output, not stored again
+        (for `Replay`). A gap fill is stamped with the sequence number it stands at."""
+        if stamp_seq is not None:
+            self._stamp(msg, stamp_seq, now)
+        self._out.append(msg.encode(self._begin))
+        self._last_sent = now
+        self.messages_sent += 1
+
     def begin_replay(self, begin: int, end: int, now: datetime) -> Replay:
         """Start answering a ResendRequest for [begin, end]; feed it stored messages.
 
@@ -901,70 +911,6 @@ class Session:
         if now >= self._last_sent + interval:
             self._emit(admin.heartbeat(), now)
             self._events.append(HeartbeatSent(None))
-
-
-class Replay:
-    """Answers one ResendRequest from stored messages, streamed in any number of `feed` calls.
-
-    Application messages are sent again with PossDupFlag=Y, OrigSendingTime (their original
-    SendingTime) and a new SendingTime; admin messages and sequence numbers missing from the
-    store are covered by SequenceReset-GapFill messages, consecutive ones merged into one.
-    """
-
-    def __init__(self, session: Session, begin: int, end: int, now: datetime) -> None:
-        self._session = session
-        self._next = begin  # first sequence number not yet covered
-        self._end = end
-        self._now = now
-        self._done = False
-
-    def feed(self, stored: Iterable[tuple[int, bytes]]) -> None:
-        """Replay stored (seq, raw) pairs, ascending; pairs outside the range are skipped."""
-        if self._done:
-            raise LocalProtocolError("feed() after finish()")
-        persist = self._session.settings.persist_messages
-        for seq, raw in stored:
-            if seq < self._next or seq > self._end or not persist:
-                continue
-            try:
-                msg = Message.from_frame(raw)
-            except Exception:  # a stored frame that no longer parses is covered by a gap fill
-                continue
-            if msg.is_admin():
-                continue
-            if seq > self._next:
-                self._gap_fill(seq)
-            self._resend(msg, seq)
-            self._next = seq + 1
-
-    def finish(self) -> None:
-        """Cover the rest of the range with a gap fill and release held output."""
-        if self._done:
-            return
-        self._done = True
-        if self._next <= self._end:
-            self._gap_fill(self._end + 1)
-        self._session._end_replay()
-
-    def _gap_fill(self, new_seq: int) -> None:
-        s = self._session
-        msg = admin.gap_fill(new_seq, self._now)
-        s._stamp(msg, self._next, self._now)
-        s._out.append(msg.encode(s._begin))
-        s._last_sent = self._now
-        s.messages_sent += 1
-        self._next = new_seq
-
-    def _resend(self, msg: Message, seq: int) -> None:
-        s = self._session
-        orig = msg.get(Tag.SENDING_TIME)
-        msg.set(Tag.POSS_DUP_FLAG, True)
-        if orig is not None:
-            msg.set(Tag.ORIG_SENDING_TIME, orig)
-        msg.set(Tag.SENDING_TIME, format_utc_timestamp(self._now, s.settings.timestamp_precision))
-        s._out.append(msg.encode(s._begin))
-        s._last_sent = self._now
-        s.messages_sent += 1
 
 
 def _check_orig_sending_time(msg: Message) -> ValidationError | None:
