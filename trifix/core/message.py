@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, TypeVar, overload
+from zlib import adler32
 
 from trifix.core.dictionary import Dictionary, GroupDef, Structure
 from trifix.core.errors import FieldValueError, GarbledMessageError, LocalProtocolError
@@ -366,7 +367,7 @@ class Message(FieldMap):
         datetime, date, enums...). Header fields are placed in the header, after MsgType.
         """
         tags: list[bytes] = [_MSG_TYPE_KEY]
-        values: list[bytes] = [str(msg_type).encode()]
+        values: list[bytes] = [_MT_BYTES.get(msg_type) or str(msg_type).encode()]
         keys = _KEYS
         header = _HEADER_SIDE
         in_body = False
@@ -598,8 +599,13 @@ class Message(FieldMap):
             raise LocalProtocolError("MsgType (35) must be the first field of a message")
         body = SOH.join(map(_EQ.join, zip(tags, self._values)))
         out = b"8=%b\x019=%d\x01%b\x01" % (begin_string or self.begin_string, len(body) + 1, body)
-        return out + b"10=%03d\x01" % checksum(out)
+        if len(out) <= 256:  # one C call (see checksum)
+            return out + _TRAILERS[((adler32(out) & 0xFFFF) - 1) & 0xFF]
+        return out + _TRAILERS[checksum(out)]
 
+
+_TRAILERS: Final = [b"10=%03d\x01" % n for n in range(256)]
+_MT_BYTES: Final[dict[str, bytes]] = {mt.value: mt.value.encode() for mt in MsgType}
 
 _ADMIN: Final = frozenset(
     {
