@@ -116,6 +116,7 @@ def parse_month_year(raw: bytes) -> MonthYear:
     return MonthYear(int(m[1]), int(m[2]), day, int(m[4]) if m[4] else None)
 
 
+_MILLIS: Final = [b".%03d" % n for n in range(1000)]
 # A memo of the last formatted second, swapped as one tuple (safe to share between threads).
 # Keyed by the exact calendar second: a float timestamp truncates towards zero before 1970 and
 # rounds microseconds up into the next second after 2242, so it cannot name the second.
@@ -133,7 +134,7 @@ def format_utc_timestamp(value: datetime, precision: int = 3) -> bytes:
         cached = _last_second[0]
         if cached[0] != second:
             cached = _last_second[0] = (second, format_utc_timestamp(value, 0))
-        return cached[1] + b".%03d" % (value.microsecond // 1000)
+        return cached[1] + _MILLIS[value.microsecond // 1000]
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     base = b"%04d%02d%02d-%02d:%02d:%02d" % (
