@@ -42,7 +42,7 @@ new_message: Final = object.__new__
 # For each possible "NNN" of a trailer: the checksum of the *whole* frame (trailer included)
 # when NNN is right, so one C call over the frame and one lookup check it.
 _WHOLE_FRAME_SUM: Final = {
-    b"%03d" % n: (n + _TRAILER_SUM + sum(b"%03d" % n)) & 0xFF for n in range(256)
+    b"\x0110=%03d\x01" % n: (n + _TRAILER_SUM + sum(b"%03d" % n)) & 0xFF for n in range(256)
 }
 
 
@@ -109,15 +109,12 @@ class Framer:
                 body_length = int(head[1])
                 cpos = head.end() - 3 + body_length
                 end = cpos + 7
-                if (
-                    end <= n
-                    and body_length <= max_body
-                    and buf[cpos - 1] == 1
-                    and buf.startswith(b"10=", cpos)
-                    and buf[end - 1] == 1
-                ):
+                # One lookup checks the trailer's shape ("\x0110=NNN\x01", the body ending on a
+                # whole field) and gives the checksum the whole frame must have.
+                expected = _WHOLE_FRAME_SUM.get(buf[cpos - 1 : end])
+                if expected is not None and end <= n and body_length <= max_body:
                     frame = buf[pos:end]
-                    if _WHOLE_FRAME_SUM.get(frame[-4:-1]) == (
+                    if expected == (
                         ((adler32(frame) & 0xFFFF) - 1) & 0xFF
                         if end - pos <= 256
                         else checksum(frame)
