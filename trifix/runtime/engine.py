@@ -183,6 +183,8 @@ async def open_engine(
                 nursery.cancel_scope.cancel()
         with trio.CancelScope(shield=True):
             await writer.flush()  # deferred inbound progress, before the store closes
+        for handle in engine.sessions.values():
+            handle._close_events()  # `async for event in handle.events()` ends here
     finally:
         if own_store:
             message_store.close()

@@ -159,9 +159,14 @@ class SessionHandle:
         """Every event of this session (application messages included), in order.
 
         A memory channel: ``async for event in handle.events()`` or
-        ``await handle.events().receive()``; all callers share one stream of events.
+        ``await handle.events().receive()``; all callers share one stream of events. It is
+        closed when the engine stops, after the last events (the Logout) have been delivered,
+        so an ``async for`` over it ends by itself.
         """
         return self._events_recv
+
+    def _close_events(self) -> None:
+        self._events_send.close()
 
     def statistics(self) -> SessionStatistics:
         """A snapshot of the session's state and counters."""

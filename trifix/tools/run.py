@@ -338,7 +338,7 @@ class _Runner:
         while True:  # what is left once the engine has stopped
             try:
                 event = events.receive_nowait()
-            except trio.WouldBlock:
+            except (trio.WouldBlock, trio.EndOfChannel):
                 return
             self.tracker.on_event(handle.id, event)
 
