@@ -1,8 +1,40 @@
 """The bundled LP simulator: an acceptor built on trifix's public API.
 
-`run_mini_lp` is the minimal LP that `trifix run` connects to when given no configuration.
+Public API (docs/simulator.md):
+
+- `open_simulator(spec)` (async context manager) and `serve_simulator(spec, task_status=...)`
+  run a `SimulatorSpec`; the `Simulator` they give has `port`, `session(id)` and `book(symbol)`;
+- `SimSession`: one session's controls (`set_behaviour`, `induce_gap`, `drop_heartbeats`,
+  `disconnect`, `restart`, `flood`);
+- `Behaviour`, `FillModel`, `RejectRule`, `Instrument`, `AppMode`, `SimSessionSpec`;
+- `run_mini_lp`: the minimal LP that `trifix run` connects to when given no configuration.
 """
 
-from simulator.mini import DEFAULT_INSTRUMENTS, Instrument, run_mini_lp
+from simulator.behaviour import Behaviour, FillModel, RejectRule
+from simulator.echo import EchoApp
+from simulator.instruments import DEFAULT_INSTRUMENTS, Instrument
+from simulator.market import Book, Level
+from simulator.mini import run_mini_lp
+from simulator.server import Simulator, SimulatorControl, open_simulator, serve_simulator
+from simulator.session import SimSession
+from simulator.spec import AppMode, SimSessionSpec, SimulatorSpec
 
-__all__ = ["DEFAULT_INSTRUMENTS", "Instrument", "run_mini_lp"]
+__all__ = [
+    "DEFAULT_INSTRUMENTS",
+    "AppMode",
+    "Behaviour",
+    "Book",
+    "EchoApp",
+    "FillModel",
+    "Instrument",
+    "Level",
+    "RejectRule",
+    "SimSession",
+    "SimSessionSpec",
+    "Simulator",
+    "SimulatorControl",
+    "SimulatorSpec",
+    "open_simulator",
+    "run_mini_lp",
+    "serve_simulator",
+]

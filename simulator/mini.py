@@ -44,6 +44,7 @@ from typing import Any
 
 import trio
 
+from simulator.instruments import DEFAULT_INSTRUMENTS, Instrument
 from trifix.core.errors import FieldValueError
 from trifix.core.events import AppMessageReceived, Disconnected, Event
 from trifix.core.message import Message
@@ -70,41 +71,6 @@ __all__ = ["DEFAULT_INSTRUMENTS", "Instrument", "run_mini_lp"]
 
 ZERO = Decimal(0)
 UNKNOWN_ORDER_ID = "NONE"  # OrderID (37) is required on a reject even when no order exists
-
-
-@dataclass(frozen=True, slots=True)
-class Instrument:
-    """An instrument the LP quotes and trades.
-
-    Attributes:
-        symbol: Symbol (55), e.g. "EURUSD".
-        bid, offer: the opening prices; their difference is kept as the spread.
-        tick: the price increment; prices move by whole ticks.
-        size: MDEntrySize (271) quoted on both sides.
-        max_step: the most ticks the price moves in one step of the walk.
-    """
-
-    symbol: str
-    bid: Decimal
-    offer: Decimal
-    tick: Decimal
-    size: Decimal = Decimal(1_000_000)
-    max_step: int = 3
-
-    def __post_init__(self) -> None:
-        if not ZERO < self.bid < self.offer:
-            raise ValueError(f"{self.symbol}: need 0 < bid < offer")
-        if self.tick <= ZERO or self.max_step < 0:
-            raise ValueError(f"{self.symbol}: need tick > 0 and max_step >= 0")
-
-
-DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
-    Instrument("EURUSD", Decimal("1.08500"), Decimal("1.08510"), Decimal("0.00001")),
-    Instrument("GBPUSD", Decimal("1.26500"), Decimal("1.26515"), Decimal("0.00001")),
-    Instrument("USDJPY", Decimal("151.250"), Decimal("151.265"), Decimal("0.001")),
-    Instrument("AUDUSD", Decimal("0.65500"), Decimal("0.65512"), Decimal("0.00001")),
-)
-"""Four FX pairs with typical prices and spreads."""
 
 
 class _Walk:
