@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from simulator.echo import EchoApp
+from simulator.lp import LPApp
 from simulator.market import Book, Market
 from simulator.session import SessionApp, SimSession
 from simulator.spec import AppMode, SimulatorSpec
@@ -161,7 +162,7 @@ async def _first_message(stream: trio.abc.Stream) -> tuple[bytes, Message | None
 def _make_app(simulator: Simulator, session: SimSession, rng: random.Random) -> SessionApp:
     if session.app_mode is AppMode.ECHO:
         return EchoApp(session.handle)
-    raise NotImplementedError("lp mode lands in the next commit: use app echo")
+    return LPApp(session, simulator.market, rng)
 
 
 @asynccontextmanager

@@ -158,7 +158,11 @@ class SimSession:
         Raises:
             LocalProtocolError: the session is not an LP, or has no subscription.
         """
-        raise LocalProtocolError(f"session {self.id} is not an LP: it cannot flood")
+        from simulator.lp import LPApp  # the LP imports this module
+
+        if not isinstance(self.app, LPApp):
+            raise LocalProtocolError(f"session {self.id} is not an LP: it cannot flood")
+        return await self.app.flood(rate, count, symbol)
 
     # -- connections ------------------------------------------------------------------------
     async def run_connection(

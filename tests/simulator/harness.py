@@ -119,6 +119,7 @@ async def connected(
 
 async def connect(nursery: trio.Nursery, sim: Simulator, peer: Peer, session: str = "GW") -> None:
     """Connect `peer` to `sim` again over a new memory stream pair, and wait for the logon."""
+    await peer.handle.wait_disconnected()
     a, b = trio.testing.memory_stream_pair()
     nursery.start_soon(peer.engine.run_connection, "LP", a)
     nursery.start_soon(sim.run_connection, session, b)
