@@ -137,6 +137,7 @@ class Connection:
                     self.notify()
                     self._closing = True
                 else:
+                    handle._note_sent(data)
                     handle._flushed(written_up_to)
                 continue
             if update is not None:

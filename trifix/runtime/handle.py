@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import trio
 
 from trifix.core.errors import LocalProtocolError
-from trifix.core.events import AppMessageReceived, Disconnected, Event, LoggedOn
+from trifix.core.events import (
+    AdminMessageReceived,
+    AppMessageReceived,
+    Disconnected,
+    Event,
+    LoggedOn,
+    SequenceResetReceived,
+)
 from trifix.core.message import Message
 from trifix.core.session import Session
 from trifix.core.state import SessionState
+from trifix.core.tags import MsgType
 from trifix.runtime.specs import Clock, SessionSpec
 from trifix.runtime.store_writer import StoreWriter
 from trifix.runtime.throttle import Throttle
@@ -21,8 +31,34 @@ if TYPE_CHECKING:
     from trifix.runtime.connection import Connection
 
 
+_log = logging.getLogger("trifix.runtime")
+_MSG_TYPE_FIELD = b"\x0135="
+
+
 class NotLoggedOnError(LocalProtocolError):
     """`send` was called while the session is not logged on."""
+
+
+class SessionObserver:
+    """Sees a session's life without taking anything from the application's event channel.
+
+    Attach with `SessionHandle.add_observer`. The runtime calls these methods synchronously,
+    in the session's own task, so they must be quick and must not block (count, log, start or
+    end a span). An exception from an observer is logged and ignored: observing must never
+    break a session. The default methods do nothing; override what you need.
+    """
+
+    def on_event(self, handle: SessionHandle, event: Event) -> None:
+        """`event` is about to be delivered to the application (same order, same events)."""
+
+    def on_sent(self, handle: SessionHandle, frames: Sequence[bytes]) -> None:
+        """`frames` (encoded messages) were written to the socket, in order."""
+
+    def on_connected(self, handle: SessionHandle, peer: str) -> None:
+        """A transport to `peer` is up (before any Logon)."""
+
+    def on_error(self, handle: SessionHandle, text: str) -> None:
+        """A failure the session records as its `last_error` (connect, read, write...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +85,14 @@ class SessionStatistics:
     logged_on_since: datetime | None
     last_received: datetime | None
     last_error: str | None
+    awaiting_resend: bool = False
+    """True while a ResendRequest of ours is outstanding (the inbound sequence has a gap)."""
+    messages_in_by_type: Mapping[str, int] = field(default_factory=dict)
+    """Messages processed in sequence, by MsgType (Logon, Heartbeat... and application ones)."""
+    messages_out_by_type: Mapping[str, int] = field(default_factory=dict)
+    """Messages written to the socket, by MsgType (resends and gap fills included)."""
+    event_counts: Mapping[str, int] = field(default_factory=dict)
+    """Session events delivered, by event class name (``"GapDetected"``, ``"PeerTimedOut"``...)."""
 
 
 class SessionHandle:
@@ -81,6 +125,10 @@ class SessionHandle:
         self._logged_on_since: datetime | None = None
         self._last_received: datetime | None = None
         self._last_error: str | None = None
+        self._in_by_type: dict[str, int] = {}
+        self._out_by_type: dict[bytes, int] = {}
+        self._event_counts: dict[type[Event], int] = {}
+        self._observers: tuple[SessionObserver, ...] = ()
 
     # -- application API ------------------------------------------------------------------
     @property
@@ -189,7 +237,20 @@ class SessionHandle:
             logged_on_since=self._logged_on_since,
             last_received=self._last_received,
             last_error=self._last_error,
+            awaiting_resend=self.core.awaiting_resend,
+            messages_in_by_type=dict(self._in_by_type),
+            messages_out_by_type={k.decode("latin-1"): v for k, v in self._out_by_type.items()},
+            event_counts={k.__name__: v for k, v in self._event_counts.items()},
         )
+
+    def add_observer(self, observer: SessionObserver) -> None:
+        """Let `observer` see this session's events, writes, connections and errors."""
+        if observer not in self._observers:
+            self._observers = (*self._observers, observer)
+
+    def remove_observer(self, observer: SessionObserver) -> None:
+        """Stop calling `observer` (no error if it was not attached)."""
+        self._observers = tuple(o for o in self._observers if o is not observer)
 
     def reconfigure(self, spec: SessionSpec) -> None:
         """Take a changed spec's reloadable settings (see `Engine.reconfigure_session`)."""
@@ -214,6 +275,11 @@ class SessionHandle:
         self._disconnected = trio.Event()
         self._flushed_seq = 0
         self._connects += 1
+        for observer in self._observers:
+            try:
+                observer.on_connected(self, connection.peer)
+            except Exception:
+                _log.exception("session %s: observer %r failed", self.id, observer)
 
     def _detach(self, connection: Connection) -> None:
         if self._connection is connection:
@@ -226,11 +292,26 @@ class SessionHandle:
             self._flush_waiters = []
 
     async def _deliver(self, event: Event) -> None:
-        if isinstance(event, LoggedOn):
+        kind = type(event)
+        counts = self._event_counts
+        counts[kind] = counts.get(kind, 0) + 1
+        if isinstance(event, AppMessageReceived | AdminMessageReceived):
+            mt = event.message.msg_type
+            by_type = self._in_by_type
+            by_type[mt] = by_type.get(mt, 0) + 1
+            if kind is AppMessageReceived:
+                self._messages_in += 1
+        elif isinstance(event, LoggedOn):
             self._logged_on_since = self.clock()
             self._logged_on.set()
-        elif isinstance(event, AppMessageReceived):
-            self._messages_in += 1
+        elif kind is SequenceResetReceived:
+            by_type = self._in_by_type
+            by_type[MsgType.SEQUENCE_RESET] = by_type.get(MsgType.SEQUENCE_RESET, 0) + 1
+        for observer in self._observers:
+            try:
+                observer.on_event(self, event)
+            except Exception:
+                _log.exception("session %s: observer %r failed", self.id, observer)
         await self._events_send.send(event)
 
     def _note_disconnect(self, event: Disconnected) -> None:
@@ -239,6 +320,24 @@ class SessionHandle:
 
     def _note_error(self, text: str) -> None:
         self._last_error = text
+        for observer in self._observers:
+            try:
+                observer.on_error(self, text)
+            except Exception:
+                _log.exception("session %s: observer %r failed", self.id, observer)
+
+    def _note_sent(self, frames: list[bytes]) -> None:
+        """Count what was written by MsgType (35 is the third field of every frame we encode)."""
+        by_type = self._out_by_type
+        for frame in frames:
+            start = frame.find(_MSG_TYPE_FIELD) + 4
+            mt = frame[start : frame.find(b"\x01", start)]
+            by_type[mt] = by_type.get(mt, 0) + 1
+        for observer in self._observers:
+            try:
+                observer.on_sent(self, frames)
+            except Exception:
+                _log.exception("session %s: observer %r failed", self.id, observer)
 
     def _stats_in(self, data: bytes) -> None:
         self._bytes_in += len(data)
