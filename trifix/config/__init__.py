@@ -8,9 +8,11 @@ Public API:
   and dotted key (`ConfigProblem`);
 - hot reload: `diff(old, new)` → `ConfigChange`, `watch(path, on_change)` and
   `apply(engine, change, new_spec)`;
+- `load_with_sections(path, sections)`: a file with extra top-level sections of other tools;
 - the schema's classes, one per block of the file (see docs/configuration.md).
 """
 
+from trifix.config.documents import load_with_sections
 from trifix.config.errors import ConfigFileError, ConfigProblem, InvalidValue
 from trifix.config.loader import load, load_engine_spec, loads, session_spec, to_engine_spec
 from trifix.config.reload import (
@@ -67,6 +69,7 @@ __all__ = [
     "diff",
     "load",
     "load_engine_spec",
+    "load_with_sections",
     "loads",
     "session_spec",
     "to_engine_spec",
