@@ -140,6 +140,7 @@ async def test_inconsistent_book_is_resnapshotted(autojump_clock: trio.testing.M
 async def test_resubscribe_after_reconnect(autojump_clock: trio.testing.MockClock) -> None:
     async with linked("LP1") as link:
         handle = link.gw.session("LP1")
+        await handle.wait_logged_on()  # the driver starts on a logged-on session
         md = MarketDataSession(handle, MarketDataManager("LP1", req_id_prefix="R"))
         link.nursery.start_soon(md.run)
         sub = await md.subscribe("EURUSD", depth=1)

@@ -32,18 +32,17 @@ from typing import Final
 
 from trifix.core.errors import FieldValueError
 from trifix.core.events import AppMessageReceived, Disconnected, Event, LoggedOn
-from trifix.core.message import Message, tag_key
+from trifix.core.message import Message
 from trifix.core.tags import (
     MDEntryType,
     MDReqRejReason,
     MDUpdateType,
     MsgType,
     SubscriptionRequestType,
-    Tag,
 )
 from trifix.trading.book import BookStyle, Inconsistency, InconsistencyKind, OrderBook
 from trifix.trading.errors import TradingError, TradingMessageError
-from trifix.trading.mdwire import read_incremental, read_snapshot
+from trifix.trading.mdwire import read_incremental, read_md_req_id, read_snapshot
 from trifix.trading.messages import MarketDataRequest, MarketDataRequestReject
 
 __all__ = [
@@ -61,7 +60,6 @@ __all__ = [
 ]
 
 DEFAULT_ENTRY_TYPES: Final = (MDEntryType.BID, MDEntryType.OFFER)
-_MD_REQ_ID_KEY: Final = tag_key(Tag.MD_REQ_ID)
 
 
 class MarketDataError(TradingError):
@@ -443,8 +441,8 @@ class MarketDataManager:
     def _unreadable(self, msg: Message, exc: FieldValueError) -> list[MarketDataEvent]:
         """A W or X that cannot be read: its updates are lost, so its books need a snapshot."""
         out: list[MarketDataEvent] = [MarketDataIgnored(f"unreadable: {exc}", msg)]
-        raw_id = msg.get_key(_MD_REQ_ID_KEY)
-        known = None if raw_id is None else self._requests.get(raw_id.decode("latin-1"))
+        req_id = read_md_req_id(msg)
+        known = None if req_id is None else self._requests.get(req_id)
         subs = [known[0]] if known is not None else self.subscriptions()
         for sub in subs:
             if not sub.live:

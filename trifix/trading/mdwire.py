@@ -25,7 +25,7 @@ from trifix.core.message import Message, tag_key
 from trifix.core.tags import MDEntryType, MDUpdateAction, Tag
 from trifix.trading.book import BookEntry, BookUpdate
 
-__all__ = ["read_incremental", "read_snapshot"]
+__all__ = ["read_incremental", "read_md_req_id", "read_snapshot"]
 
 _NO_MD_ENTRIES: Final = tag_key(Tag.NO_MD_ENTRIES)
 _MD_REQ_ID: Final = tag_key(Tag.MD_REQ_ID)
@@ -79,12 +79,21 @@ def _member(table: dict[bytes, E], raw: bytes | None, tag: int) -> E:
     return member
 
 
+def read_md_req_id(msg: Message) -> str | None:
+    """The MDReqID (262) of a market data message, or None (its first occurrence: the body
+    field, which comes before any group)."""
+    try:
+        raw = msg.raw_values()[msg.tag_keys().index(_MD_REQ_ID)]
+    except ValueError:
+        return None
+    return raw.decode("utf-8", "surrogateescape")
+
+
 def _entries(msg: Message, delimiter: bytes) -> tuple[str | None, list[list[bytes | None]]]:
     """MDReqID and the raw slots of every entry of NoMDEntries."""
     tags = msg.tag_keys()
     values = msg.raw_values()
-    req = msg.get_key(_MD_REQ_ID)
-    req_id = None if req is None else req.decode("utf-8", "surrogateescape")
+    req_id = read_md_req_id(msg)
     try:
         start = tags.index(_NO_MD_ENTRIES) + 1
     except ValueError:
