@@ -29,14 +29,22 @@ costs a dict operation and, when a level appears or goes, a bisect over a few pr
 
 from __future__ import annotations
 
-import enum
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final, NamedTuple
+from typing import Final
 
 from trifix.core.tags import MDEntryType, MDUpdateAction
+from trifix.trading.bookvalues import (
+    BookEntry,
+    BookStyle,
+    BookUpdate,
+    Depth,
+    Inconsistency,
+    InconsistencyKind,
+    Level,
+    TopOfBook,
+)
 
 __all__ = [
     "BookEntry",
@@ -56,98 +64,6 @@ _DELETE: Final = MDUpdateAction.DELETE
 _BID: Final = MDEntryType.BID
 _OFFER: Final = MDEntryType.OFFER
 _ZERO: Final = Decimal(0)
-
-
-class BookStyle(enum.Enum):
-    """How an LP's incremental updates name the level or entry they change."""
-
-    BY_PRICE = "by-price"
-    """One level per price; Change/Delete name it by MDEntryPx (270)."""
-    BY_ENTRY_ID = "by-entry-id"
-    """Entries keyed by MDEntryID (278), aggregated into price levels."""
-    BY_POSITION = "by-position"
-    """Levels named by MDEntryPositionNo (290), 1 = best."""
-    TOP_OF_BOOK = "top-of-book"
-    """One level per side, replaced by every New/Change."""
-
-
-class InconsistencyKind(enum.Enum):
-    """Why a book went stale."""
-
-    UNKNOWN_LEVEL = "unknown-level"
-    """A Change or Delete of a price level the book does not hold."""
-    UNKNOWN_ENTRY = "unknown-entry"
-    """A Change or Delete of an MDEntryID the book does not hold."""
-    DUPLICATE_ENTRY = "duplicate-entry"
-    """A New with an MDEntryID the book already holds."""
-    BAD_POSITION = "bad-position"
-    """An MDEntryPositionNo outside the book, or a price out of order at its position."""
-    NEGATIVE_SIZE = "negative-size"
-    """An MDEntrySize below zero."""
-    MISSING_FIELD = "missing-field"
-    """A field the update needs (price, size, entry id) is absent."""
-    CROSSED = "crossed"
-    """After a whole message, the best bid is at or above the best offer."""
-    DISCONNECTED = "disconnected"
-    """The session carrying the updates ended; updates may have been missed."""
-    REQUESTED = "requested"
-    """Marked stale by its owner (e.g. a sequence gap)."""
-
-
-class BookUpdate(NamedTuple):
-    """One entry of a MarketDataIncrementalRefresh (X), as the book applies it."""
-
-    action: MDUpdateAction
-    entry_type: MDEntryType
-    price: Decimal | None = None
-    size: Decimal | None = None
-    entry_id: str | None = None
-    position: int | None = None
-    ref_id: str | None = None
-    """MDEntryRefID (280): the entry a Change refers to when its MDEntryID changes."""
-
-
-class BookEntry(NamedTuple):
-    """One entry of a MarketDataSnapshotFullRefresh (W)."""
-
-    entry_type: MDEntryType
-    price: Decimal | None = None
-    size: Decimal | None = None
-    entry_id: str | None = None
-    position: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    """A price and the size available (or traded) there."""
-
-    price: Decimal
-    size: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class TopOfBook:
-    """The best bid and offer of one book (None for an empty side)."""
-
-    bid: Level | None
-    offer: Level | None
-
-
-@dataclass(frozen=True, slots=True)
-class Depth:
-    """Levels of both sides, best first."""
-
-    bids: tuple[Level, ...]
-    offers: tuple[Level, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Inconsistency:
-    """Why a book stopped trusting its updates, and the update that showed it (if one did)."""
-
-    kind: InconsistencyKind
-    reason: str
-    update: BookUpdate | None = None
 
 
 class _Side:

@@ -39,7 +39,7 @@ class MarketDataSession:
         handle: SessionHandle,
         manager: MarketDataManager | None = None,
         *,
-        on_event: Callable[[MarketDataEvent], None] | None = None,
+        on_event: Callable[[MarketDataEvent], object] | None = None,
     ) -> None:
         self.handle = handle
         self.manager = manager if manager is not None else MarketDataManager(handle.id)
