@@ -128,7 +128,7 @@ def er(
 ) -> Message:
     """An ExecutionReport; LeavesQty defaults to qty - cum (0 once ended)."""
     if leaves is None:
-        leaves = 0 if ord_status in _ZERO_LEAVES or qty is None else d(qty) - d(cum)
+        leaves = "0" if ord_status in _ZERO_LEAVES or qty is None else str(d(qty) - d(cum))
     fields: list[tuple[int, Any]] = []
     if sending_time is not None:
         fields.append((Tag.SENDING_TIME, sending_time))
@@ -170,11 +170,11 @@ def fill(
     *,
     cum: str | int,
     avg: str,
-    qty: str | int = 100,
+    qty: str | int | None = 100,
     **kw: Any,
 ) -> Message:
     """A Trade report; OrdStatus Filled once cum reaches qty."""
-    done = d(cum) >= d(qty)
+    done = d(cum) >= d(qty if qty is not None else 0)
     status = OrdStatus.FILLED if done else OrdStatus.PARTIALLY_FILLED
     return er(
         cl_ord_id,

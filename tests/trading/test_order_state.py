@@ -73,11 +73,11 @@ def parse_grid(text: str) -> dict[tuple[OrderState, OrderEvent], OrderState]:
     state: OrderState | None = None
     for word in text.split():
         if word.endswith(":"):
-            state = S[word[:-1]]
+            state = OrderState[word[:-1]]
             continue
         assert state is not None
         event, result = word.split(">")
-        legal[(state, E[event])] = S[result]
+        legal[(state, OrderEvent[event])] = OrderState[result]
     return legal
 
 

@@ -26,6 +26,7 @@ from trifix.trading.order_views import (
     IllegalTransition,
     MalformedReport,
     OrderUpdate,
+    OrderView,
     Overfill,
     QuantityMismatch,
     TrackerEvent,
@@ -433,8 +434,8 @@ def test_orders_filters() -> None:
     tracker.on_sent(nos("C", symbol="EUR/USD", side=Side.SELL), at(20))
     tracker.on_received(er("C", "E1", ExecType.REJECTED, OrdStatus.REJECTED, order_id="X"), at(21))
 
-    def ids(views: list[object]) -> list[str]:
-        return [v.cl_ord_id for v in views]  # type: ignore[attr-defined]
+    def ids(views: list[OrderView]) -> list[str]:
+        return [v.cl_ord_id for v in views]
 
     assert ids(tracker.orders()) == ["A", "B", "C"]
     assert ids(tracker.orders(symbol="EUR/USD")) == ["A", "C"]
