@@ -20,11 +20,13 @@ from zlib import adler32
 from trifix.core.errors import GarbledMessageError, LocalProtocolError
 from trifix.core.message import (
     _ALTERNATION,
-    _LENGTH_SET,
+    _DATA_SHAPE,
     _NOT_DELIMITERS,
+    _SHAPES,
     SOH,
     Message,
     checksum,
+    learn_shape,
 )
 
 __all__ = ["DEFAULT_MAX_BODY_LENGTH", "Framer", "GarbledFrame", "checksum"]
@@ -127,12 +129,15 @@ class Framer:
                         if not len(delims) & 1 and _ALTERNATION.startswith(delims):
                             parts = frame.replace(b"=", SOH).split(SOH)
                             tags = parts[4:-3:2]
-                            values = parts[5:-3:2]
-                            index = dict(zip(tags, values))
-                            if _LENGTH_SET.isdisjoint(index):
+                            # The index is the shape's: one join and one lookup (ADR-001).
+                            key = b"=".join(tags)
+                            index = _SHAPES.get(key)
+                            if index is None:
+                                index = learn_shape(key, tags)
+                            if index is not _DATA_SHAPE:
                                 msg = new_message(Message)
                                 msg._tags = tags
-                                msg._values = values
+                                msg._values = parts[5:-3:2]
                                 msg._index = index
                                 msg.begin_string = parts[1]
                                 msg.raw = frame

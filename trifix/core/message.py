@@ -59,6 +59,34 @@ _ALTERNATION: Final = b"=\x01" * 4096
 _KEYS: dict[int, bytes] = {}
 
 
+class SharedIndex(dict[bytes, int]):
+    """The tag index of one message *shape* (its sequence of tags): tag -> position of its last
+    occurrence. Parsed messages of the same shape share one; it is never modified (a message
+    copies it before its first change, see `FieldMap._own_index`)."""
+
+    __slots__ = ()
+
+
+# Shapes seen on the wire, keyed by their tags joined with "=" (a tag never holds one). A
+# steady flow has a few dozen; the bound only limits what garbage can make us hold.
+_SHAPES: Final[dict[bytes, SharedIndex]] = {}
+_MAX_SHAPES: Final = 1024
+# The marker for a shape with a data-length field: its frames take the field-by-field path.
+_DATA_SHAPE: Final = SharedIndex()
+
+
+def learn_shape(key: bytes, tags: list[bytes]) -> SharedIndex:
+    """Index the shape `tags` (joined with "=" as `key`) and remember it; `_DATA_SHAPE` when it
+    holds a data-length field, whose data may contain delimiters."""
+    index = SharedIndex(zip(tags, range(len(tags))))
+    if not _LENGTH_SET.isdisjoint(index):
+        index = _DATA_SHAPE
+    if len(_SHAPES) >= _MAX_SHAPES:
+        _SHAPES.clear()
+    _SHAPES[key] = index
+    return index
+
+
 def tag_key(tag: int) -> bytes:
     """The bytes key of a tag number (``34`` → ``b"34"``), cached."""
     key = _KEYS.get(tag)
@@ -103,15 +131,31 @@ class FieldMap:
     def __init__(self, tags: list[bytes], values: list[bytes]) -> None:
         self._tags = tags
         self._values = values
-        self._index: dict[bytes, bytes] | None = dict(zip(tags, values, strict=True))
+        self._index: dict[bytes, int] | None = dict(zip(tags, range(len(values)), strict=True))
 
-    def _map(self) -> dict[bytes, bytes]:
-        """The tag index, built on first use for messages built in code (a message being
-        sent is rarely read, so building it eagerly would be wasted work)."""
+    def _map(self) -> dict[bytes, int]:
+        """The tag index (tag -> position of its value), built on first use for messages built
+        in code (a message being sent is rarely read, so building it eagerly would be wasted
+        work). A parsed message's index is its shape's `SharedIndex`: never modify the result
+        in place, go through `_own_index`."""
         index = self._index
         if index is None:
-            index = self._index = dict(zip(self._tags, self._values))
+            index = self._index = dict(zip(self._tags, range(len(self._tags))))
         return index
+
+    def _own_index(self) -> dict[bytes, int]:
+        """The index, ready to be modified: copied first if other messages share it."""
+        index = self._map()
+        if type(index) is SharedIndex:
+            index = self._index = dict(index)
+        return index
+
+    def _inserted(self, i: int, key: bytes) -> None:
+        """Keep a built index in step with `key` just inserted at position `i`."""
+        index = self._index
+        if index is not None:
+            index = self._index = {k: p + 1 if p >= i else p for k, p in index.items()}
+            index[key] = i
 
     # -- raw access ---------------------------------------------------------------------
     def __contains__(self, tag: int) -> bool:
@@ -119,7 +163,7 @@ class FieldMap:
 
     def __getitem__(self, tag: int) -> bytes:
         try:
-            return self._map()[tag_key(tag)]
+            return self._values[self._map()[tag_key(tag)]]
         except KeyError:
             raise KeyError(tag) from None
 
@@ -128,7 +172,8 @@ class FieldMap:
 
     def get(self, tag: int, default: T | None = None) -> bytes | T | None:
         """The raw value of `tag`, or `default` when absent."""
-        return self._map().get(tag_key(tag), default)
+        pos = self._map().get(tag_key(tag))
+        return default if pos is None else self._values[pos]
 
     def fields(self) -> Iterator[tuple[int, bytes]]:
         """Every (tag, raw value) pair in wire order, group members included."""
@@ -145,11 +190,12 @@ class FieldMap:
 
     # -- typed access -------------------------------------------------------------------
     def _convert(self, tag: int, conv: Callable[[bytes], T], default: Any, what: str) -> Any:
-        raw = self._map().get(tag_key(tag))
-        if raw is None:
+        pos = self._map().get(tag_key(tag))
+        if pos is None:
             if default is _MISSING:
                 raise FieldValueError(tag, f"tag {tag} is missing", missing=True)
             return default
+        raw = self._values[pos]
         try:
             return conv(raw)
         except ValueError as exc:
@@ -412,12 +458,16 @@ class Message(FieldMap):
         if len(delims) & 1 == 0 and _ALTERNATION.startswith(delims):
             parts = frame.replace(_EQ, SOH).split(SOH)
             tags = parts[4:-3:2]
-            if _LENGTH_SET.isdisjoint(tags):
+            key = _EQ.join(tags)
+            index = _SHAPES.get(key)
+            if index is None:
+                index = learn_shape(key, tags)
+            if index is not _DATA_SHAPE:
                 # Built slot by slot: this is the hot path of every received message.
                 msg = cls.__new__(cls)
                 msg._tags = tags
-                msg._values = vals = parts[5:-3:2]
-                msg._index = dict(zip(tags, vals))
+                msg._values = parts[5:-3:2]
+                msg._index = index
                 msg.begin_string = parts[1]
                 msg.raw = frame
                 return msg
@@ -489,7 +539,10 @@ class Message(FieldMap):
         tags = self._tags
         index = self._index
         if key in (tags if index is None else index):
-            self._values[tags.index(key)] = raw
+            i = tags.index(key)
+            self._values[i] = raw
+            if index is not None and index[key] != i:
+                self._own_index()[key] = i  # a lookup gives the value just set
         elif key in _HEADER_KEYS:
             i = 1
             n = len(tags)
@@ -497,11 +550,12 @@ class Message(FieldMap):
                 i += 1
             tags.insert(i, key)
             self._values.insert(i, raw)
+            self._inserted(i, key)
         else:
             tags.append(key)
             self._values.append(raw)
-        if index is not None:
-            index[key] = raw
+            if index is not None:
+                self._own_index()[key] = len(tags) - 1
         return self
 
     def stamp_header(self, fields: Iterable[tuple[bytes, bytes]]) -> None:
@@ -510,19 +564,21 @@ class Message(FieldMap):
         The session's fast path for 49/56/34/52: keys are ``tag_key`` bytes and values are
         already formatted; an existing field keeps its place and takes the new value.
         """
-        index = self._index
         tags = self._tags
         values = self._values
         pos = 1
         for key, raw in fields:
+            index = self._index
             if key in (tags if index is None else index):
-                values[tags.index(key)] = raw
+                i = tags.index(key)
+                values[i] = raw
+                if index is not None and index[key] != i:
+                    self._own_index()[key] = i  # a lookup gives the value just set
             else:
                 tags.insert(pos, key)
                 values.insert(pos, raw)
+                self._inserted(pos, key)
                 pos += 1
-            if index is not None:
-                index[key] = raw
         self.raw = None
 
     def get_key(self, key: bytes) -> bytes | None:
@@ -530,7 +586,8 @@ class Message(FieldMap):
         index = self._index
         if index is None:
             index = self._map()
-        return index.get(key)
+        pos = index.get(key)
+        return None if pos is None else self._values[pos]
 
     def append(self, tag: int, value: Any) -> Message:
         """Append a field at the end (repeats allowed: that is how groups are written), except
@@ -546,7 +603,8 @@ class Message(FieldMap):
         self._tags.append(key)
         self._values.append(raw)
         if self._index is not None:
-            self._index[key] = raw  # the last occurrence, as for a parsed message
+            # the last occurrence, as for a parsed message
+            self._own_index()[key] = len(self._tags) - 1
         return self
 
     def _append_to_header(self, key: bytes, raw: bytes) -> Message:
@@ -559,8 +617,7 @@ class Message(FieldMap):
         self.raw = None
         tags.insert(i, key)
         self._values.insert(i, raw)
-        if self._index is not None:
-            self._index[key] = raw
+        self._inserted(i, key)
         return self
 
     def remove(self, tag: int) -> bool:
@@ -573,7 +630,8 @@ class Message(FieldMap):
         keep = [i for i, k in enumerate(self._tags) if k != key]
         self._tags = [self._tags[i] for i in keep]
         self._values = [self._values[i] for i in keep]
-        del index[key]
+        moved = {old: new for new, old in enumerate(keep)}
+        self._index = {k: moved[p] for k, p in index.items() if k != key}
         return True
 
     def add_group(self, count_tag: int, entries: Sequence[Iterable[tuple[int, Any]]]) -> Message:
