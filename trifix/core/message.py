@@ -158,21 +158,31 @@ class FieldMap:
             index[key] = i
 
     # -- raw access ---------------------------------------------------------------------
+    # Lookups inline `_map()` and `tag_key()`'s cache hit: they are on every reader's path.
     def __contains__(self, tag: int) -> bool:
-        return tag_key(tag) in self._map()
+        index = self._index
+        if index is None:
+            index = self._map()
+        return (_KEYS.get(tag) or tag_key(tag)) in index
 
     def __getitem__(self, tag: int) -> bytes:
-        try:
-            return self._values[self._map()[tag_key(tag)]]
-        except KeyError:
-            raise KeyError(tag) from None
+        index = self._index
+        if index is None:
+            index = self._map()
+        pos = index.get(_KEYS.get(tag) or tag_key(tag))
+        if pos is None:
+            raise KeyError(tag)
+        return self._values[pos]
 
     def __len__(self) -> int:
         return len(self._tags)
 
     def get(self, tag: int, default: T | None = None) -> bytes | T | None:
         """The raw value of `tag`, or `default` when absent."""
-        pos = self._map().get(tag_key(tag))
+        index = self._index
+        if index is None:
+            index = self._map()
+        pos = index.get(_KEYS.get(tag) or tag_key(tag))
         return default if pos is None else self._values[pos]
 
     def fields(self) -> Iterator[tuple[int, bytes]]:
@@ -190,7 +200,10 @@ class FieldMap:
 
     # -- typed access -------------------------------------------------------------------
     def _convert(self, tag: int, conv: Callable[[bytes], T], default: Any, what: str) -> Any:
-        pos = self._map().get(tag_key(tag))
+        index = self._index
+        if index is None:
+            index = self._map()
+        pos = index.get(_KEYS.get(tag) or tag_key(tag))
         if pos is None:
             if default is _MISSING:
                 raise FieldValueError(tag, f"tag {tag} is missing", missing=True)
