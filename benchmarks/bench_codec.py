@@ -23,6 +23,13 @@ line is the summary the issue asks for::
 
 each the worst of the three messages. These are measurements, not tests: the script always
 exits 0 when the measurements ran, whatever the figures.
+
+``--breakdown`` measures something else and prints no summary line: where the time of
+``Framer.feed`` goes on each message. It times cumulative prefixes of the framer's fast path
+(header, trailer, checksum, delimiter check, split, shape index, message), written out here as
+in `trifix.core.codec`, with the same rounds and slices, and prints the difference between
+consecutive prefixes; the last row is the rest of ``feed`` (the call, the loop, the output
+list, the buffer). Each step includes freeing what it made, as a real parse does.
 """
 
 from __future__ import annotations
@@ -41,11 +48,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
+from zlib import adler32
 
 import simplefix
 
+from trifix.core import codec, message
 from trifix.core.codec import Framer
-from trifix.core.message import Message
+from trifix.core.message import Message, checksum
 from trifix.core.validate import Validator
 
 # Targets from the issue.
@@ -374,6 +383,116 @@ def measure(cases: list[Case], rounds: int, round_time: float, slices: int) -> N
         print(f"  round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
 
 
+# -- breakdown: where Framer.feed's time goes ---------------------------------------------------
+# Cumulative prefixes of the framer's fast path for one whole frame, as in trifix.core.codec.
+STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("header regex + BodyLength", ("head = match(raw, 0)", "body_length = int(head[1])")),
+    (
+        "trailer lookup + frame slice",
+        (
+            "cpos = head.end() - 3 + body_length",
+            "end = cpos + 7",
+            "expected = SUMS.get(raw[cpos - 1 : end])",
+            "frame = raw[0:end]",
+        ),
+    ),
+    (
+        "checksum (Adler-32)",
+        (
+            "ok = expected == (adler32(frame) & 0xFF if end <= 256 or (end <= 515 and"
+            " frame.isascii()) else (checksum(frame) + 1) & 0xFF)",
+        ),
+    ),
+    (
+        "delimiter check (translate)",
+        (
+            "delims = frame.translate(None, NOT_DELIMITERS)",
+            "ok = not len(delims) & 1 and ALTERNATION.startswith(delims)",
+        ),
+    ),
+    ("replace + split", ("parts = frame.replace(b'=', SOH).split(SOH)",)),
+    ("tags slice", ("tags = parts[4:-3:2]",)),
+    ("shape index: join + lookup", ("index = SHAPES.get(b'='.join(tags))",)),
+    (
+        "values slice + Message",
+        (
+            "msg = new(Message)",
+            "msg._tags = tags",
+            "msg._values = parts[5:-3:2]",
+            "msg._index = index",
+            "msg.begin_string = parts[1]",
+            "msg.raw = frame",
+        ),
+    ),
+)
+
+
+def prefix_loop(raw: bytes, lines: Sequence[str]) -> Loop:
+    """A loop running `lines` (the first steps of the fast path) once per iteration."""
+    body = "".join(f"        {line}\n" for line in lines) or "        pass\n"
+    src = f"def run(n):\n    for _ in repeat(None, n):\n{body}    return n\n"
+    namespace: dict[str, Any] = {
+        "repeat": repeat,
+        "raw": raw,
+        "match": Framer()._match_head,
+        "SUMS": codec._WHOLE_FRAME_SUM,
+        "adler32": adler32,
+        "checksum": checksum,
+        "NOT_DELIMITERS": message._NOT_DELIMITERS,
+        "ALTERNATION": message._ALTERNATION,
+        "SOH": message.SOH,
+        "SHAPES": message._SHAPES,
+        "new": object.__new__,
+        "Message": Message,
+    }
+    exec(compile(src, "<breakdown>", "exec"), namespace)  # the source is STEPS above
+    run: Loop = namespace["run"]
+    return run
+
+
+def breakdown(args: argparse.Namespace) -> None:
+    """Time the prefixes of Framer.feed's fast path on each message and print the steps."""
+    cases = []
+    for spec in SPECS:
+        raw = trifix_builder(spec)([value for _, value in spec.fields])
+        timings = [Timing("empty loop", prefix_loop(raw, ()))]
+        lines: list[str] = []
+        for label, step in STEPS:
+            lines += step
+            timings.append(Timing(label, prefix_loop(raw, lines)))
+        timings.append(Timing("rest of Framer.feed", trifix_parse_loop(raw)))
+        timings.append(Timing("simplefix parse", simplefix_parse_loop(raw)))
+        cases.append((spec, raw, timings))
+    for _, _, timings in cases:
+        for timing in timings:
+            timing.calibrate(args.round_time, args.slices)
+    for r in range(args.rounds):
+        for _, _, timings in cases:
+            k = r % len(timings)
+            for timing in timings[k:] + timings[:k]:
+                timing.run_round()
+        print(f"  round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    print(
+        f"Framer.feed breakdown: {args.stat} slice of {args.rounds} interleaved rounds of "
+        f"~{args.round_time}s ({args.slices} slices each), Python {platform.python_version()}"
+    )
+    for spec, raw, timings in cases:
+        *steps, simple = timings
+        ns = [t.ns(args.stat) for t in steps]
+        total = ns[-1] - ns[0]
+        print(f"\n{spec.name}, {len(raw)} bytes")
+        print(f"  {'step':<32} {'ns':>7} {'share':>6}")
+        for i in range(1, len(steps)):
+            cost = ns[i] - ns[i - 1]
+            print(f"  {steps[i].label:<32} {cost:>7,.0f} {cost / total:>6.0%}")
+        budget = simple.ns(args.stat) / PARSE_TARGET
+        print(f"  {'Framer.feed, whole':<32} {total:>7,.0f}")
+        print(
+            f"  {'budget: simplefix / 15':<32} {budget:>7,.0f}"
+            f"   ({simple.ns(args.stat) / total:.2f}x simplefix)"
+        )
+
+
 # -- report ----------------------------------------------------------------------------------
 def _rate(ns: float) -> str:
     return f"{1e9 / ns:>11,.0f}"
@@ -475,12 +594,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--stat", choices=("best", "median"), default="best", help="per-contender statistic"
     )
+    ap.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="instead: where Framer.feed's time goes, step by step (no summary line)",
+    )
     args = ap.parse_args(argv)
     if args.rounds is None:
         args.rounds = 3 if args.quick else 7
     if args.round_time is None:
         args.round_time = 0.02 if args.quick else 0.2
 
+    if args.breakdown:
+        breakdown(args)
+        return 0
     validator = Validator()
     cases = [prepare(spec, validator) for spec in SPECS]
     measure(cases, args.rounds, args.round_time, args.slices)

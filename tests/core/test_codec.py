@@ -557,3 +557,32 @@ def test_large_messages(size: int) -> None:
         assert msg.encode() == data
     bad = data[:-4] + b"%03d\x01" % ((sum(head + body) + 1) % 256)
     assert isinstance(garbled(bad), GarbledFrame)
+
+
+def frame_of_size(total: int, fill: int) -> bytes:
+    """A Heartbeat whose whole frame is `total` bytes, its TestReqID made of `fill` bytes."""
+    prefix = f"35=0|{HEADER}112=".encode().replace(b"|", b"\x01")
+    for digits in (1, 2, 3, 4):
+        head = b"8=FIX.4.4\x019="
+        size = total - len(head) - digits - 1 - 7  # the body: everything up to "10="
+        if len(b"%d" % size) == digits:
+            body = prefix + bytes([fill]) * (size - len(prefix) - 1) + b"\x01"
+            data = head + b"%d\x01" % size + body
+            return data + b"10=%03d\x01" % (sum(data) % 256)
+    raise AssertionError(total)
+
+
+@pytest.mark.parametrize("total", [255, 256, 257, 300, 514, 515, 516, 600])
+@pytest.mark.parametrize("fill", [0x7E, 0x80, 0xFF], ids=["ascii", "0x80", "0xff"])
+def test_checksum_at_the_single_call_limits(total: int, fill: int) -> None:
+    # One Adler-32 call sums a frame of up to 256 bytes, or up to 515 bytes of ASCII; anything
+    # else goes through the chunked sum. Either way the verdict is the byte sum's.
+    data = frame_of_size(total, fill)
+    assert len(data) == total
+    (msg,) = only_messages(Framer().feed(data))
+    assert msg.raw == data
+    good = sum(data[:-7]) % 256
+    for wrong in ((good + 1) % 256, (good + 255) % 256):
+        bad = data[:-4] + b"%03d\x01" % wrong
+        reason = f"CheckSum is {wrong:03d} but the bytes sum to {good:03d}"
+        assert Framer().feed(bad) == [GarbledFrame(reason, bad)]

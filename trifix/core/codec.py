@@ -41,10 +41,11 @@ _TRAILER_SUM: Final = sum(b"10=\x01")
 _HEAD: Final = rb"8=FIX[^\x01]{0,27}\x019=([0-9]{1,%d})\x0135="
 _from_frame: Final = Message.from_frame
 new_message: Final = object.__new__
-# For each possible "NNN" of a trailer: the checksum of the *whole* frame (trailer included)
-# when NNN is right, so one C call over the frame and one lookup check it.
+# For each possible "NNN" of a trailer: 1 + the checksum of the *whole* frame (trailer
+# included) when NNN is right. Adler-32's low 16 bits are 1 + the byte sum while that sum stays
+# under 65521 (see `checksum`), so one C call over the frame and one lookup check it.
 _WHOLE_FRAME_SUM: Final = {
-    b"\x0110=%03d\x01" % n: (n + _TRAILER_SUM + sum(b"%03d" % n)) & 0xFF for n in range(256)
+    b"\x0110=%03d\x01" % n: (n + _TRAILER_SUM + sum(b"%03d" % n) + 1) & 0xFF for n in range(256)
 }
 
 
@@ -75,14 +76,14 @@ class Framer:
             reported garbled without being buffered.
     """
 
-    __slots__ = ("_buf", "_head", "_max_body", "_max_digits", "_skipping")
+    __slots__ = ("_buf", "_match_head", "_max_body", "_max_digits", "_skipping")
 
     def __init__(self, *, max_body_length: int = DEFAULT_MAX_BODY_LENGTH) -> None:
         if max_body_length < 1:
             raise LocalProtocolError("max_body_length must be positive")
         self._max_body = max_body_length
         self._max_digits = len(str(max_body_length))
-        self._head = re.compile(_HEAD % self._max_digits)
+        self._match_head = re.compile(_HEAD % self._max_digits).match
         self._buf = b""
         self._skipping = False
 
@@ -98,12 +99,12 @@ class Framer:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         """Add bytes from the transport; return every frame they complete, in order."""
-        buf = self._buf + data if self._buf else bytes(data)
+        buf = self._buf + data if self._buf else data if type(data) is bytes else bytes(data)
         out: list[Frame] = []
         n = len(buf)
         pos = 0
         max_body = self._max_body
-        match_head = self._head.match
+        match_head = self._match_head
         while pos < n:
             # Fast path: a whole, well-formed frame (the overwhelmingly common case).
             head = match_head(buf, pos)
@@ -116,10 +117,12 @@ class Framer:
                 expected = _WHOLE_FRAME_SUM.get(buf[cpos - 1 : end])
                 if expected is not None and end <= n and body_length <= max_body:
                     frame = buf[pos:end]
+                    size = end - pos
+                    # One Adler-32 call sums up to 256 bytes, or 515 of ASCII (at most 127 each).
                     if expected == (
-                        ((adler32(frame) & 0xFFFF) - 1) & 0xFF
-                        if end - pos <= 256
-                        else checksum(frame)
+                        adler32(frame) & 0xFF
+                        if size <= 256 or (size <= 515 and frame.isascii())
+                        else (checksum(frame) + 1) & 0xFF
                     ):
                         self._skipping = False
                         pos = end
