@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -110,11 +111,11 @@ def test_with_a_config_runs_its_sessions_and_no_demo(
 ) -> None:
     seen: list[Path] = []
 
-    def load(path: Path) -> EngineSpec:
+    def load(path: Path) -> tuple[EngineSpec, running.TelemetryOptions]:
         seen.append(path)
-        return _acceptor_only(tmp_path / "from-config")
+        return _acceptor_only(tmp_path / "from-config"), running.TelemetryOptions()
 
-    monkeypatch.setattr(running, "load_config", load)
+    monkeypatch.setattr(running, "load_gateway_config", load)
     store = tmp_path / "override"
     args = ["run", "gw.yaml", "--no-ui", "--duration", "0.3", "--store-dir", str(store)]
     result = runner.invoke(app, args)
@@ -146,7 +147,9 @@ def test_without_the_config_package_says_so(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_store_in_use_is_reported_with_exit_code_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(running, "load_config", lambda path: _acceptor_only())
+    monkeypatch.setattr(
+        running, "load_gateway_config", lambda path: (_acceptor_only(), running.TelemetryOptions())
+    )
     held = LmdbStore(tmp_path)
     try:
         held.open_session("CLIENT", T0)  # as another engine would
@@ -294,3 +297,73 @@ async def test_run_applies_a_reloadable_edit_of_its_configuration(tmp_path: Path
         runner_.request_stop("test done")
     refused = [line for line in lines if "edit not applied" in line]
     assert "gw.yaml" in refused[0]
+
+
+async def test_telemetry_serves_health_and_metrics_while_running() -> None:
+    from tests.observability.conftest import http_get
+
+    options = running.RunOptions(
+        _acceptor_only(),
+        ui=False,
+        telemetry=running.TelemetryOptions(http_port=0, log_level="WARNING"),
+    )
+    runner_ = running._Runner(options, Console(file=io.StringIO()), lambda _: None)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(runner_.main)
+        with trio.fail_after(10):
+            while not any("health: http://" in line for line in runner_.tracker.recent):  # noqa: ASYNC110
+                await trio.sleep(0.01)
+        line = next(line for line in runner_.tracker.recent if "health: http://" in line)
+        port = int(line.split("/health")[0].rsplit(":", 1)[1])
+        status, _, body = await http_get(port, "/health")
+        assert status == 503  # the acceptor's one session has no client: unhealthy
+        assert json.loads(body)["sessions"]["CLIENT"]["connected"] is False
+        status, _, body = await http_get(port, "/metrics")
+        assert status == 200
+        assert b"fix_sequence_gaps_total" in body
+        runner_.request_stop("test over")
+    assert runner_.telemetry is not None
+
+
+async def test_a_port_in_use_is_reported_and_the_gateway_runs_on() -> None:
+    with trio.socket.socket() as taken:
+        await taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = running.RunOptions(
+            _acceptor_only(), ui=False, telemetry=running.TelemetryOptions(http_port=port)
+        )
+        runner_ = running._Runner(options, Console(file=io.StringIO()), lambda _: None)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(runner_.main)
+            with trio.fail_after(10):
+                while not any("not serving" in line for line in runner_.tracker.recent):  # noqa: ASYNC110
+                    await trio.sleep(0.01)
+            runner_.request_stop("test over")
+    assert any("(pick another port)" in line for line in runner_.tracker.recent)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--log-format", "xml"], "--log-format 'xml': use 'console' or 'json'"),
+        (["--traces", "jaeger"], "--traces 'jaeger': use 'off', 'console' or 'otlp'"),
+        (["--log-level", "loud"], "--log-level 'loud': use DEBUG, INFO, WARNING or ERROR"),
+    ],
+)
+def test_bad_telemetry_flags_are_usage_errors(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["run", "--no-ui", *args])
+    assert result.exit_code == 2
+    assert f"trifix run: {message}" in result.stderr
+
+
+def test_the_config_metrics_block_turns_the_endpoints_on(tmp_path: Path) -> None:
+    path = tmp_path / "gw.yaml"
+    path.write_text(
+        "log_level: warning\nmetrics:\n  enabled: true\n  port: 9999\nsessions:\n"
+        "  - id: CLIENT\n    sender_comp_id: GATEWAY\n    target_comp_id: CLIENT\n"
+        "    role: acceptor\nlisten:\n  port: 0\n"
+    )
+    spec, telemetry = running.load_gateway_config(path)
+    assert [s.id for s in spec.sessions] == ["CLIENT"]
+    assert (telemetry.http_port, telemetry.log_level) == (9999, "WARNING")

@@ -76,8 +76,8 @@ def _open_input(path: str) -> Iterator[BinaryIO]:
         yield f
 
 
-def _usage_error(text: str) -> NoReturn:
-    typer.echo(f"trifix decode: {text}", err=True)
+def _usage_error(text: str, command: str = "decode") -> NoReturn:
+    typer.echo(f"trifix {command}: {text}", err=True)
     raise typer.Exit(USAGE_ERROR)
 
 
@@ -195,6 +195,50 @@ def run_command(
             show_default=False,
         ),
     ] = None,
+    http_port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Serve GET /health and GET /metrics on this port of --http-host (0 picks a "
+            "free one). [default: the configuration's metrics block, else off]",
+            show_default=False,
+        ),
+    ] = None,
+    http_host: Annotated[
+        str, typer.Option(metavar="HOST", help="The address the HTTP endpoints bind to.")
+    ] = "127.0.0.1",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            envvar="FIX_HTTP_TOKEN",
+            help="A bearer token required by HTTP endpoints that change state.",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            metavar="LEVEL",
+            envvar="FIX_LOG_LEVEL",
+            help="DEBUG (every FIX message), INFO, WARNING or ERROR. [default: the "
+            "configuration's log_level, else INFO]",
+            show_default=False,
+        ),
+    ] = None,
+    log_format: Annotated[
+        str, typer.Option(metavar="FORMAT", help="Log lines as 'console' text or 'json'.")
+    ] = "console",
+    traces: Annotated[
+        str,
+        typer.Option(
+            metavar="EXPORTER",
+            help="Where OpenTelemetry spans go: 'off', 'console' or 'otlp' (needs the "
+            "trifix[otlp] extra).",
+        ),
+    ] = "off",
 ) -> None:
     """Run the gateway. With no CONFIG, it connects to an embedded simulated LP and shows
     market data, orders, replaces and cancels working end to end.
@@ -207,19 +251,47 @@ def run_command(
     from rich.console import Console
 
     from trifix.core.errors import ConfigError, StoreError
-    from trifix.tools.run import RunOptions, load_config, run
+    from trifix.observability import OtlpMissingError
+    from trifix.tools.run import RunOptions, TelemetryOptions, load_gateway_config, run
 
+    if log_format not in ("console", "json"):
+        _usage_error(f"--log-format {log_format!r}: use 'console' or 'json'", "run")
+    if traces not in ("off", "console", "otlp"):
+        _usage_error(f"--traces {traces!r}: use 'off', 'console' or 'otlp'", "run")
+    level = (log_level or "").upper()
+    if log_level is not None and level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        _usage_error(f"--log-level {log_level!r}: use DEBUG, INFO, WARNING or ERROR", "run")
     try:
-        spec = None if config is None else load_config(Path(config))
+        spec, configured = (
+            (None, TelemetryOptions()) if config is None else load_gateway_config(Path(config))
+        )
+        telemetry = TelemetryOptions(
+            http_port=http_port if http_port is not None else configured.http_port,
+            http_host=http_host,
+            token=token,
+            log_level=level or configured.log_level,
+            log_format=log_format,  # type: ignore[arg-type]  # checked above
+            traces=traces,  # type: ignore[arg-type]
+        )
+        # Logs, metrics and traces only when asked for (flags or the configuration): the
+        # live view and the event lines already say what happens.
+        wanted = (
+            telemetry.http_port is not None
+            or traces != "off"
+            or log_format != "console"
+            or log_level is not None
+            or (config is not None and configured.log_level != "INFO")
+        )
         options = RunOptions(
             spec,
             Path(store_dir) if store_dir else None,
             ui,
             duration,
             config_path=None if config is None else Path(config),
+            telemetry=telemetry if wanted else None,
         )
         code = run(options, console=Console(), log=lambda line: typer.echo(line, err=True))
-    except (ConfigError, StoreError) as exc:
+    except (ConfigError, StoreError, OtlpMissingError) as exc:
         typer.echo(f"trifix run: {exc}", err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(code)

@@ -20,6 +20,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -219,7 +220,20 @@ def build_app(
 
 
 def _bind(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    """Bind the listening socket here and hand hypercorn its descriptor.
+
+    Hypercorn binds by itself otherwise, and leaks its socket when the bind fails (a port in
+    use); binding first makes that failure a plain OSError with nothing left open.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return f"fd://{sock.detach()}"
 
 
 async def serve_http(

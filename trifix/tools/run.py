@@ -23,7 +23,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import Literal
 
 import trio
 from rich.console import Console
@@ -41,6 +43,7 @@ from trifix.core.tags import (
     SubscriptionRequestType,
     Tag,
 )
+from trifix.observability import Telemetry, TelemetrySettings, observe, serve_http, setup
 from trifix.runtime import (
     Engine,
     EngineSpec,
@@ -57,7 +60,9 @@ __all__ = [
     "DEMO_SYMBOLS",
     "ConfigUnavailableError",
     "RunOptions",
+    "TelemetryOptions",
     "load_config",
+    "load_gateway_config",
     "run",
 ]
 
@@ -73,6 +78,28 @@ class ConfigUnavailableError(ConfigError):
 
 
 @dataclass(frozen=True, slots=True)
+class TelemetryOptions:
+    """Logs, metrics, traces and the operations HTTP server of one `trifix run`.
+
+    Attributes:
+        http_port: serve ``GET /health`` and ``GET /metrics`` on this port (0 picks a free
+            one); None serves nothing.
+        http_host: the address to bind (loopback unless asked otherwise).
+        token: a bearer token that endpoints changing state require.
+        log_level: DEBUG (every FIX message), INFO, WARNING or ERROR.
+        log_format: "console" or "json".
+        traces: "off", "console" or "otlp" (OTLP needs the ``trifix[otlp]`` extra).
+    """
+
+    http_port: int | None = None
+    http_host: str = "127.0.0.1"
+    token: str | None = None
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    traces: Literal["off", "console", "otlp"] = "off"
+
+
+@dataclass(frozen=True, slots=True)
 class RunOptions:
     """What `trifix run` was asked to do.
 
@@ -83,6 +110,7 @@ class RunOptions:
         duration: stop after this many seconds; None runs until a signal.
         config_path: the configuration file `spec` came from; it is watched, and reloadable
             edits (schedules, reconnection, limits, enabling, new sessions) apply while running.
+        telemetry: logs, metrics, traces and the HTTP endpoints; None leaves them off.
     """
 
     spec: EngineSpec | None = None
@@ -90,6 +118,29 @@ class RunOptions:
     ui: bool = True
     duration: float | None = None
     config_path: Path | None = None
+    telemetry: TelemetryOptions | None = None
+
+
+def load_gateway_config(path: Path) -> tuple[EngineSpec, TelemetryOptions]:
+    """The engine, and the telemetry its ``log_level`` and ``metrics`` blocks ask for.
+
+    Raises:
+        ConfigUnavailableError: `trifix.config` is not installed.
+        ConfigError: the file cannot be used (the message names file, line and key).
+    """
+    try:
+        from trifix.config import load, to_engine_spec  # here: the demo needs no configuration
+    except ImportError as exc:
+        raise ConfigUnavailableError(
+            "reading a configuration file needs trifix.config, which this installation does "
+            f"not have ({exc}); run `trifix run` with no file for the demo"
+        ) from exc
+    config = load(path)
+    telemetry = TelemetryOptions(
+        http_port=config.metrics.port if config.metrics.enabled else None,
+        log_level=config.log_level,
+    )
+    return to_engine_spec(config), telemetry
 
 
 def load_config(path: Path) -> EngineSpec:
@@ -289,8 +340,18 @@ class _Runner:
         self.stopping = trio.Event()
         self.forced_by: int | None = None
         self._drain_scopes: list[trio.CancelScope] = []
+        self.telemetry: Telemetry | None = None
 
     async def main(self) -> int:
+        if self.options.telemetry is not None:
+            self.telemetry = _setup_telemetry(self.options.telemetry)
+        try:
+            return await self._main()
+        finally:
+            if self.telemetry is not None:
+                self.telemetry.shutdown()
+
+    async def _main(self) -> int:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async with trio.open_nursery() as top:
                 top.start_soon(self.watch_signals, signals, top.cancel_scope)
@@ -394,12 +455,46 @@ class _Runner:
             self._drain_scopes.append(scope)
             drains.start_soon(self._drain, handle, scope)
         async with trio.open_nursery() as work:
+            await self._observe(engine, work)
             if demo:
                 work.start_soon(_Demo(engine.session("LP"), self.tracker, pause=0.2).run)
             work.start_soon(self._show, [*handles, *also_shown], title, labels or {})
             await self.stopping.wait()
             work.cancel_scope.cancel()
         self.tracker.emit = self.log  # the live view is gone: report the shutdown as lines
+
+    async def _observe(self, engine: Engine, work: trio.Nursery) -> None:
+        """Logs, metrics and spans for `engine`, and the health and metrics endpoints."""
+        telemetry, options = self.telemetry, self.options.telemetry
+        if telemetry is None or options is None:
+            return
+        await work.start(observe, engine, telemetry)
+        if options.http_port is None:
+            return
+        serve = partial(
+            serve_http,
+            engine,
+            registry=telemetry.registry,
+            host=options.http_host,
+            port=options.http_port,
+            token=options.token,
+        )
+        failure: BaseException | None = None
+        port = 0
+        try:
+            port = await work.start(serve)
+        except* OSError as group:  # the server's nursery wraps a failed bind in groups
+            failure = group.exceptions[0]
+            while isinstance(failure, BaseExceptionGroup):
+                failure = failure.exceptions[0]
+        if failure is not None:
+            where = f"{options.http_host}:{options.http_port}"
+            self.tracker.log(
+                "run", f"not serving /health and /metrics on {where}: {failure} (pick another port)"
+            )
+            return
+        url = f"http://{options.http_host}:{port}"
+        self.tracker.log("run", f"health: {url}/health, metrics: {url}/metrics")
 
     def _summary(self, engine: Engine) -> None:
         for handle in engine.sessions.values():
@@ -467,6 +562,17 @@ class _Runner:
         except (ConfigError, OSError) as exc:  # cannot even read it now: run without reloads
             self.tracker.log("config", f"not watching {path} for changes: {exc}")
             task_status.started()
+
+
+def _setup_telemetry(options: TelemetryOptions) -> Telemetry:
+    return setup(
+        TelemetrySettings(
+            log_level=options.log_level,
+            log_format=options.log_format,
+            metrics=options.http_port is not None,
+            traces=options.traces,
+        )
+    )
 
 
 def run(options: RunOptions, *, console: Console, log: Callable[[str], None]) -> int:
