@@ -24,6 +24,11 @@ ORDER = f"35=D|{HEADER}11=A|453=2|448=P1|448=P2|55=EUR/USD|"
 OTHER_VALUES = "35=D|49=X|56=Y|34=7|52=20240304-05:06:08.000|11=B|453=2|448=Q1|448=Q2|55=USD/JPY|"
 
 
+def index_of(msg: Message) -> dict[bytes, int] | None:
+    """msg._index, read through a call so that an earlier assert does not narrow it for mypy."""
+    return msg._index
+
+
 def lookups(msg: Message, tags: list[int]) -> list[bytes | None]:
     return [msg.get(t) for t in tags]
 
@@ -200,3 +205,22 @@ def test_changes_keep_lookups_whatever_the_index(
         dict(zip(sibling.tag_keys(), sibling.raw_values())).get(k) for k in keys
     ]
     assert sibling.encode() == raw
+
+
+def test_a_built_message_indexes_itself_on_its_first_lookup() -> None:
+    for first in ("in", "[]", "get", "get_str"):
+        msg = Message.new("D", (Tag.CL_ORD_ID, "A"), (Tag.PARTY_ID, "P1"), (Tag.PARTY_ID, "P2"))
+        assert msg._index is None
+        if first == "in":
+            assert Tag.PARTY_ID in msg
+            assert Tag.SYMBOL not in msg
+        elif first == "[]":
+            assert msg[Tag.PARTY_ID] == b"P2"
+            with pytest.raises(KeyError):
+                msg[Tag.SYMBOL]
+        elif first == "get":
+            assert msg.get(Tag.CL_ORD_ID) == b"A"
+        else:
+            assert msg.get_str(Tag.PARTY_ID) == "P2"
+        assert index_of(msg) == {b"35": 0, b"11": 1, b"448": 3}
+        assert type(index_of(msg)) is dict
