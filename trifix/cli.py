@@ -14,6 +14,7 @@ from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 
+from conformance.cli import conform
 from trifix import __version__
 from trifix.core.validate import Validator
 from trifix.tools.decode import LogScanner, Tally, decode, render_json, render_text
@@ -295,6 +296,14 @@ def run_command(
         typer.echo(f"trifix run: {exc}", err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(code)
+
+
+# The bundled tools: their options live with them, their work is imported when they run.
+app.command(
+    "conform",
+    help="Run YAML conformance scripts against a FIX engine (any engine, over TCP) and "
+    "print PASS/FAIL per script, then 'N passed, M failed'.",
+)(conform)
 
 
 def main() -> None:

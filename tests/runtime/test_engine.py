@@ -226,3 +226,50 @@ async def test_wait_flushed_raises_when_the_connection_ends_first(
         await handle.send(order(2))
         with pytest.raises(NotLoggedOnError, match="before messages up to 3 were written"):
             await handle.wait_flushed()
+
+
+def _logon_frame(*, garble: bool = False) -> bytes:
+    from datetime import UTC, datetime
+
+    from trifix.core.message import Message
+    from trifix.core.tags import MsgType
+
+    logon = Message.new(
+        MsgType.LOGON,
+        (Tag.SENDER_COMP_ID, "GW"),
+        (Tag.TARGET_COMP_ID, "LP"),
+        (Tag.MSG_SEQ_NUM, 1),
+        (Tag.SENDING_TIME, datetime.now(UTC)),
+        (Tag.ENCRYPT_METHOD, 0),
+        (Tag.HEART_BT_INT, 30),
+        (Tag.RESET_SEQ_NUM_FLAG, "Y"),
+    ).encode()
+    return logon[:-4] + b"000\x01" if garble else logon  # a wrong CheckSum
+
+
+async def test_a_garbled_first_logon_is_ignored_and_the_next_accepted() -> None:
+    """FIX 4.4 test case 1B.c over a real socket: the acceptor routes on the first whole
+    message, so garbage before the Logon neither refuses the connection nor is routed."""
+    from trifix.core.codec import Framer
+    from trifix.core.message import Message
+
+    async with open_engine(lp_spec()) as lp:
+        assert lp.listen_port
+        stream = await trio.open_tcp_stream("127.0.0.1", lp.listen_port)
+        async with stream:
+            await stream.send_all(b"8=FIX.4.4\x01garbage\x01" + _logon_frame(garble=True))
+            with trio.move_on_after(0.3):
+                assert await stream.receive_some() != b"", "the acceptor hung up"
+            await stream.send_all(_logon_frame())
+            framer = Framer()
+            with trio.fail_after(5):
+                while True:
+                    frames = [f for f in framer.feed(await stream.receive_some()) if f]
+                    if frames:
+                        break
+            answer = frames[0]
+            assert isinstance(answer, Message)
+            assert answer.msg_type == "A", answer
+        acceptor = lp.acceptor
+        assert acceptor is not None
+        assert acceptor.refused == []

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from trifix.runtime.engine import Engine
 
 FIRST_MESSAGE_TIMEOUT = 10.0
+_FIRST_BYTES = 2 * 1024 * 1024  # garbage before a Logon: more than a maximal frame is refused
 
 
 def _peer_name(stream: trio.abc.Stream) -> str:
@@ -93,20 +94,26 @@ class Acceptor:
             await trio.aclose_forcefully(stream)
 
     async def _first_message(self, stream: trio.abc.Stream) -> tuple[bytes, Message | None]:
-        """Read until the first frame; return every byte read and that frame (if a message)."""
+        """Read until the first whole message; return every byte read and that message.
+
+        Garbled frames before it are skipped, as a session ignores them (FIX 4.4 test case
+        1B.c: a garbled Logon is ignored and the valid one after it accepted); the session is
+        given every byte, so it sees them too. At most `_FIRST_BYTES` are read looking.
+        """
         framer = Framer()
-        data = b""
+        data = bytearray()
         with trio.move_on_after(FIRST_MESSAGE_TIMEOUT):
             try:
                 if isinstance(stream, trio.SSLStream):
                     await stream.do_handshake()
-                while True:
+                while len(data) <= _FIRST_BYTES:
                     chunk = await stream.receive_some(65536)
                     if not chunk:
-                        return data, None
+                        return bytes(data), None
                     data += chunk
                     for frame in framer.feed(chunk):
-                        return data, frame if isinstance(frame, Message) else None
+                        if isinstance(frame, Message):
+                            return bytes(data), frame
             except _TRANSPORT_ERRORS:
-                return data, None
-        return data, None
+                pass
+        return bytes(data), None
