@@ -4,9 +4,10 @@ by message) or to the bundled simulators."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,16 @@ from typing import Any
 import trio
 import trio.testing
 
+from simulator import (
+    AppMode,
+    Behaviour,
+    SimSessionSpec,
+    Simulator,
+    SimulatorSpec,
+    open_simulator,
+    run_mini_lp,
+)
+from simulator import Instrument as SimInstrument
 from tests.trading.mdfixtures import entry, snapshot_message
 from trifix.core.events import AppMessageReceived
 from trifix.core.message import Message
@@ -39,23 +50,13 @@ def wall_clock() -> Callable[[], datetime]:
 def gw_session(session_id: str, **options: Any) -> SessionSpec:
     """A gateway-side initiator session: SenderCompID GW, TargetCompID `session_id`."""
     settings = SessionSettings("GW", session_id, Role.INITIATOR, heartbeat_interval=30)
-    for key, value in options.items():
-        settings = _replace(settings, key, value)
-    return SessionSpec(session_id, settings)
+    return SessionSpec(session_id, replace(settings, **options))
 
 
 def lp_session(session_id: str, lp_comp_id: str, **options: Any) -> SessionSpec:
     """An LP-side acceptor session for the gateway session `lp_comp_id`."""
     settings = SessionSettings(lp_comp_id, "GW", Role.ACCEPTOR, heartbeat_interval=30)
-    for key, value in options.items():
-        settings = _replace(settings, key, value)
-    return SessionSpec(session_id, settings)
-
-
-def _replace(settings: SessionSettings, key: str, value: Any) -> SessionSettings:
-    from dataclasses import replace
-
-    return replace(settings, **{key: value})
+    return SessionSpec(session_id, replace(settings, **options))
 
 
 @dataclass
@@ -201,3 +202,104 @@ async def collector(desk: Desk, buffer: int = 1000) -> Collector:
     c = Collector()
     await desk.nursery.start(c.run, desk.gw, buffer)
     return c
+
+
+def eur(mid_bid: str = "1.08500", mid_offer: str = "1.08510", levels: int = 3) -> SimInstrument:
+    """The simulator's EURUSD, with a few levels and frequent trades."""
+    return SimInstrument(
+        "EURUSD", Decimal(mid_bid), Decimal(mid_offer), Decimal("0.00001"),
+        min_qty=Decimal(1), max_qty=Decimal(5_000_000), levels=levels, trade_probability=0.5,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SimLP:
+    """One LP played by its own full simulator (its own market)."""
+
+    config: LPConfig
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    instrument: SimInstrument = field(default_factory=eur)
+    seed: int = 0
+
+
+@asynccontextmanager
+async def sim_desk(
+    lps: Sequence[SimLP], *, tick_interval: float = 0.25, **gateway_options: Any
+) -> AsyncIterator[tuple[Desk, dict[str, Simulator]]]:
+    """A gateway whose LPs are each a full simulator, over memory streams."""
+    clock = wall_clock()
+    ids = [s for lp in lps for s in dict.fromkeys((lp.config.order_session, lp.config.md_session))
+           if s is not None]  # fmt: skip
+    gw_spec = EngineSpec([gw_session(i) for i in ids])
+    async with AsyncExitStack() as stack:
+        gw_engine = await stack.enter_async_context(open_engine(gw_spec, clock=clock))
+        nursery = await stack.enter_async_context(trio.open_nursery())
+        sims: dict[str, Simulator] = {}
+        links: dict[str, Link] = {}
+        for lp in lps:
+            sessions = [s for s in dict.fromkeys((lp.config.order_session, lp.config.md_session))
+                        if s is not None]  # fmt: skip
+            spec = SimulatorSpec(
+                [SimSessionSpec(lp_session(f"GW-{s}", s), AppMode.LP, lp.behaviour)
+                 for s in sessions],
+                instruments=[lp.instrument], seed=lp.seed, tick_interval=tick_interval,
+                listen_port=None,
+            )  # fmt: skip
+            sim = await stack.enter_async_context(open_simulator(spec, clock=clock))
+            sims[lp.config.name] = sim
+            for s in sessions:
+                links[s] = Link(gw_engine.session(s), gw_engine.run_connection,
+                                sim.run_connection, f"GW-{s}")  # fmt: skip
+                await links[s].connect(nursery)
+        configs = [lp.config for lp in lps]
+        gw = await stack.enter_async_context(open_gateway(gw_engine, configs, **gateway_options))
+        yield Desk(gw, gw_engine, nursery, links, {}, clock), sims
+        nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def mini_desk(config: LPConfig, **gateway_options: Any) -> AsyncIterator[Desk]:
+    """A gateway with one LP played by `simulator.run_mini_lp` (orders and market data)."""
+    clock = wall_clock()
+    assert config.order_session is not None
+    sid = config.order_session
+    gw_spec = EngineSpec([gw_session(sid)])
+    lp_spec = EngineSpec([lp_session(f"GW-{sid}", sid)])
+    async with (
+        open_engine(gw_spec, clock=clock) as gw_engine,
+        open_engine(lp_spec, clock=clock) as lp_engine,
+        trio.open_nursery() as nursery,
+    ):
+        link = Link(gw_engine.session(sid), gw_engine.run_connection, lp_engine.run_connection,
+                    f"GW-{sid}")  # fmt: skip
+        nursery.start_soon(functools.partial(run_mini_lp, lp_engine, f"GW-{sid}", tick_interval=1))
+        await link.connect(nursery)
+        async with open_gateway(gw_engine, [config], **gateway_options) as gw:
+            yield Desk(gw, gw_engine, nursery, {sid: link}, {}, clock)
+        nursery.cancel_scope.cancel()
+
+
+async def poll(condition: Callable[[], bool], within: float = 30) -> None:
+    """Wait (in mock time) until `condition()` holds: for state the gateway keeps, not updates."""
+    with trio.fail_after(within):
+        while not condition():  # noqa: ASYNC110 - polling a plain predicate is the point
+            await trio.sleep(0.05)
+
+
+async def until(gw: Gateway, cl_ord_id: str, *states: Any, within: float = 30) -> None:
+    """Wait until the order `cl_ord_id` is in one of `states`."""
+
+    def reached() -> bool:
+        view = gw.order(cl_ord_id)
+        return view is not None and view.state in states
+
+    await poll(reached, within)
+
+
+def usable_books(gw: Gateway, symbol: str, *lps: str) -> Callable[[], bool]:
+    """A predicate: every LP named has a usable book of `symbol`."""
+
+    def check() -> bool:
+        return all((b := gw.book(symbol, lp)) is not None and b.usable for lp in lps)
+
+    return check

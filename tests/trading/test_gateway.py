@@ -10,7 +10,15 @@ import pytest
 import trio
 import trio.testing
 
-from tests.trading.gatewayfixtures import Desk, collector, fake_desk, limit
+from tests.trading.gatewayfixtures import (
+    Desk,
+    collector,
+    fake_desk,
+    limit,
+    poll,
+    until,
+    usable_books,
+)
 from tests.trading.mdfixtures import incremental_message, update
 from tests.trading.orderfixtures import cancel_reject, er, fill
 from trifix.core.message import Message
@@ -54,9 +62,7 @@ async def quote_both(desk: Desk, a: tuple[str, str], b: tuple[str, str]) -> tupl
 
 
 async def usable(desk: Desk, *lps: str, symbol: str = "EURUSD") -> None:
-    with trio.fail_after(5):
-        while not all((b := desk.gw.book(symbol, lp)) is not None and b.usable for lp in lps):
-            await trio.sleep(0.01)
+    await poll(usable_books(desk.gw, symbol, *lps))
 
 
 async def ack(desk: Desk, session: str, exec_id: str = "E1", **kw: object) -> Message:
@@ -72,9 +78,7 @@ async def ack(desk: Desk, session: str, exec_id: str = "E1", **kw: object) -> Me
 
 
 async def settled(desk: Desk, cl_ord_id: str, state: OrderState) -> None:
-    with trio.fail_after(5):
-        while (view := desk.gw.order(cl_ord_id)) is None or view.state is not state:
-            await trio.sleep(0.01)
+    await until(desk.gw, cl_ord_id, state)
 
 
 async def test_named_route_place_ack_fill(autojump_clock: trio.testing.MockClock) -> None:
@@ -160,9 +164,7 @@ async def test_best_price_ties_breaker_and_logon(autojump_clock: trio.testing.Mo
         assert book is not None
         gone = update(MDUpdateAction.DELETE, MDEntryType.OFFER, "1.1003")
         await desk.fakes["LPB"].send(incremental_message([("EURUSD", gone)], req_id=b_req))
-        with trio.fail_after(5):
-            while book.best_offer is not None:
-                await trio.sleep(0.01)
+        await poll(lambda: book.best_offer is None)
         assert gw.route("EURUSD", Side.SELL) == "B"
         with pytest.raises(NoRouteError, match="A: order session LPA not logged on; B: no offer"):
             gw.route("EURUSD", Side.BUY)
