@@ -1,0 +1,25 @@
+"""The web layer: the WebSocket API for downstream applications and the operations dashboard.
+
+It sits above the trading layer and observability: `serve_websocket_api` serves the gateway's
+orders, quotes, books and session events as JSON over WebSocket (docs/websocket-api.md);
+`add_dashboard` registers the dashboard's page and ``/api/...`` endpoints on the operations
+`HttpApp`; `serve_web` starts both in one call (docs/dashboard.md).
+"""
+
+from trifix.web.client import CLOSE_AUTH, CLOSE_SLOW, ApiLimits
+from trifix.web.protocol import REQUESTS, ApiError, ErrorCode, json_schema, parse_request
+from trifix.web.websocket import WebSocketApi, WebSocketApiStatistics, serve_websocket_api
+
+__all__ = [
+    "CLOSE_AUTH",
+    "CLOSE_SLOW",
+    "REQUESTS",
+    "ApiError",
+    "ApiLimits",
+    "ErrorCode",
+    "WebSocketApi",
+    "WebSocketApiStatistics",
+    "json_schema",
+    "parse_request",
+    "serve_websocket_api",
+]
