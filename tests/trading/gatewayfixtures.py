@@ -31,6 +31,7 @@ from trifix.core.message import Message
 from trifix.core.settings import Role, SessionSettings
 from trifix.core.tags import MDEntryType, MsgType, OrdType, Side, Tag
 from trifix.runtime import Engine, EngineSpec, SessionHandle, SessionSpec, open_engine
+from trifix.store import MessageStore
 from trifix.trading.gateway import Gateway, open_gateway
 from trifix.trading.messages import NewOrderSingle
 from trifix.trading.routing import LPConfig
@@ -122,16 +123,19 @@ async def fake_desk(
     *,
     connect: bool = True,
     gw_options: dict[str, Any] | None = None,
+    store: MessageStore | None = None,
+    lp_store: MessageStore | None = None,
     **gateway_options: Any,
 ) -> AsyncIterator[Desk]:
-    """A gateway over `configs`, each session connected to a fake LP engine."""
+    """A gateway over `configs`, each session connected to a fake LP engine (unless not
+    `connect`: then call `desk.links[id].connect(desk.nursery)`)."""
     clock = wall_clock()
     ids = sorted({s for c in configs for s in (c.order_session, c.md_session) if s is not None})
     gw_spec = EngineSpec([gw_session(i, **(gw_options or {})) for i in ids])
     lp_spec = EngineSpec([lp_session(f"GW-{i}", i) for i in ids])
     async with (
-        open_engine(gw_spec, clock=clock) as gw_engine,
-        open_engine(lp_spec, clock=clock) as lp_engine,
+        open_engine(gw_spec, clock=clock, store=store) as gw_engine,
+        open_engine(lp_spec, clock=clock, store=lp_store) as lp_engine,
         trio.open_nursery() as nursery,
     ):
         links = {
