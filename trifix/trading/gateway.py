@@ -150,7 +150,8 @@ class Gateway(GatewayMarketData):
                 state.breaker_alerts()
             raise
         state.order_changed(update)
-        self._wake(state)
+        if len(state.timeouts) == 1:  # the watcher sleeps with no deadline: give it this one
+            self._wake(state)
         return update.order
 
     def _owned(self, cl_ord_id: str) -> tuple[LPState, OrderView]:

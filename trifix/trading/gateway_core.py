@@ -24,6 +24,7 @@ from trifix.runtime.throttle import ThrottledError
 from trifix.trading.bbo import ConsolidatedBBO
 from trifix.trading.breaker import BreakerStatistics, CircuitBreaker
 from trifix.trading.gateway_lp import LatencyCallback, LPState
+from trifix.trading.order_views import IllegalTransition
 from trifix.trading.routing import LPConfig, NoRouteError
 from trifix.trading.updates import AlertKind, GatewayUpdate, UpdateHub, jsonable
 
@@ -181,8 +182,8 @@ class GatewayCore:
                     if msg.msg_type in _RECOVERED:
                         sent.append(msg)
             for event in state.tracker.recover(sent, []):
-                if not hasattr(event, "order"):
-                    state.alert(AlertKind.ILLEGAL_TRANSITION, f"recovery: {event}", now)
+                if isinstance(event, IllegalTransition):  # a stored request the tracker refused
+                    state.alert(AlertKind.ILLEGAL_TRANSITION, f"recovery: {event.reason}", now)
             for view in state.tracker.orders():
                 for cl_ord_id in view.chain:
                     self._owner[cl_ord_id] = state
@@ -215,7 +216,8 @@ class GatewayCore:
         """Count unanswered requests as they time out, and publish quotes as they expire."""
         while True:
             now, trio_now = self._clock(), trio.current_time()
-            deadline = state.expire(trio_now, now) or math.inf
+            next_ack = state.expire(trio_now, now)
+            deadline = math.inf if next_ack is None else next_ack
             state.expire_quotes(now)
             expiry = state.next_quote_expiry(now)
             if expiry is not None:
