@@ -19,7 +19,13 @@ from tests.trading.gatewayfixtures import (
     until,
     usable_books,
 )
-from tests.trading.mdfixtures import incremental_message, update
+from tests.trading.mdfixtures import (
+    entry,
+    incremental_message,
+    reject_message,
+    snapshot_message,
+    update,
+)
 from tests.trading.orderfixtures import cancel_reject, er, fill
 from trifix.core.message import Message
 from trifix.core.tags import (
@@ -29,6 +35,8 @@ from trifix.core.tags import (
     MDUpdateAction,
     MsgType,
     OrdStatus,
+    OrdType,
+    QuoteType,
     Side,
     Tag,
 )
@@ -36,8 +44,11 @@ from trifix.runtime import NotLoggedOnError
 from trifix.trading.breaker import BreakerSettings, BreakerState, CircuitOpenError
 from trifix.trading.checks import Collar, Instrument, PreTradeCheckError
 from trifix.trading.gateway import UnknownLPError
+from trifix.trading.marketdata import MarketDataError
+from trifix.trading.messages import Quote
 from trifix.trading.order_state import OrderEvent, OrderState
 from trifix.trading.orders import DuplicateClOrdIDError, UnknownOrderError
+from trifix.trading.quotes import QuoteState
 from trifix.trading.routing import LPConfig, NoRouteError
 from trifix.trading.updates import (
     Alert,
@@ -348,3 +359,90 @@ async def test_session_events_and_status_after_reconnect(
         names = [u.event for u in updates.of(SessionChanged)]
         assert "LoggedOn" in names
         assert updates.of(BookChanged)[-1].usable is False
+
+
+async def test_tracker_anomalies_become_alerts(autojump_clock: trio.testing.MockClock) -> None:
+    configs = [LPConfig("A", "LPA", ack_timeout=timedelta(seconds=1))]
+    async with fake_desk(configs) as desk:
+        updates = await collector(desk)
+        gw, lp = desk.gw, desk.fakes["LPA"]
+        await gw.place(limit("C1", qty=100), lp="A")
+        await lp.next()
+        await updates.wait_for(lambda u: isinstance(u, Alert) and u.kind is AlertKind.ACK_TIMEOUT)
+        # The ack comes after the timeout; then a duplicate, an overfill, a late reject.
+        ack_c1 = er("C1", "E1", ExecType.NEW, OrdStatus.NEW, qty=100, symbol="EURUSD")
+        await lp.send(ack_c1)
+        await lp.send(ack_c1.copy())
+        await lp.send(fill("C1", "E2", 150, "1.1", qty=100, cum=150, avg="1.3", symbol="EURUSD"))
+        await lp.send(er("C1", "E3", ExecType.NEW, OrdStatus.NEW, qty=100, symbol="EURUSD"))
+        await updates.wait_for(
+            lambda u: isinstance(u, Alert) and u.kind is AlertKind.ILLEGAL_TRANSITION
+        )
+        kinds = [a.kind for a in updates.of(Alert)]
+        assert kinds[:1] == [AlertKind.ACK_TIMEOUT]
+        assert AlertKind.DUPLICATE in kinds
+        assert AlertKind.OVERFILL in kinds
+        assert AlertKind.QUANTITY_MISMATCH in kinds
+        # A reject for a request no longer awaited still counts against the LP.
+        await gw.place(limit("C2"), lp="A")
+        await lp.next()
+        await trio.sleep(2)
+        rejected = er("C2", "E4", ExecType.REJECTED, OrdStatus.REJECTED, qty=1000)
+        await lp.send(rejected)
+        await until(gw, "C2", S.REJECTED)
+        failures = gw.breaker("A").statistics(desk.clock()).total_failures
+        assert (failures["timeout"], failures["reject"]) == (2, 1)
+
+
+async def test_market_data_edges(autojump_clock: trio.testing.MockClock) -> None:
+    eur = Instrument("EURUSD", tick_size=Decimal("0.0001"))
+    configs = [LPConfig("A", "LPA", "LPA", instruments=[eur], collar=Collar(percent=Decimal(1)))]
+    async with fake_desk(configs) as desk:
+        updates = await collector(desk)
+        gw, lp = desk.gw, desk.fakes["LPA"]
+        await gw.subscribe(["EURUSD", "GBPUSD"])
+        with pytest.raises(MarketDataError, match="A is already subscribed to EURUSD"):
+            await gw.subscribe("EURUSD")
+        eur_req, gbp_req = await lp.next(), await lp.next()
+        # Only a trade in the snapshot: the collar's reference is the last trade.
+        trade = [entry(MDEntryType.TRADE, "1.2000", 5)]
+        await lp.send(snapshot_message("EURUSD", trade, req_id=eur_req.get_str(Tag.MD_REQ_ID)))
+        await lp.send(reject_message(gbp_req.get_str(Tag.MD_REQ_ID), "0", "unknown symbol"))
+        await updates.wait_for(lambda u: isinstance(u, Alert) and u.kind is AlertKind.MARKET_DATA)
+        assert "GBPUSD rejected" in updates.of(Alert)[-1].text
+        await usable(desk, "A")
+        with pytest.raises(PreTradeCheckError, match=r"reference price 1\.2000"):
+            await gw.place(limit("C1", price="1.1000"), lp="A")
+        assert (await gw.place(limit("C1", price="1.2000"), lp="A")).state is S.PENDING_NEW
+        assert gw.symbols() == ["EURUSD"]
+
+
+async def test_trade_quote_refused_before_the_quote_is_used(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with fake_desk([LPConfig("A", "LPA")]) as desk:
+        gw, lp = desk.gw, desk.fakes["LPA"]
+        await gw.request_quote("EURUSD", lp="A")
+        await lp.next()
+        quote = Quote(quote_id="Q1", symbol="EURUSD", bid_px=Decimal("1.1"),
+                      offer_px=Decimal("1.2"), quote_type=QuoteType.TRADEABLE)  # fmt: skip
+        await lp.send(quote.to_message())
+        await poll(lambda: len(gw.quotes()) == 1)
+        await gw.place(limit("D1"), lp="A")
+        await lp.next()
+        with pytest.raises(DuplicateClOrdIDError):
+            await gw.trade_quote("Q1", lp="A", side=Side.SELL, order_qty=Decimal(1), cl_ord_id="D1")
+        with pytest.raises(PreTradeCheckError, match="must be positive"):
+            await gw.trade_quote("Q1", lp="A", side=Side.SELL, order_qty=Decimal(0))
+        gw.breaker("A").force_open(desk.clock())
+        with pytest.raises(CircuitOpenError):
+            await gw.trade_quote("Q1", lp="A", side=Side.SELL, order_qty=Decimal(1))
+        (live,) = gw.quotes()
+        assert live.state is QuoteState.FIRM
+        gw.breaker("A").reset(desk.clock())
+        view = await gw.trade_quote("Q1", lp="A", side=Side.SELL, order_qty=Decimal(1))
+        assert (view.price, view.ord_type) == (Decimal("1.1"), OrdType.PREVIOUSLY_QUOTED)
+        sent = await lp.next()
+        assert sent.get_str(Tag.QUOTE_ID) == "Q1"
+        stats = gw.statistics().lps["A"]
+        assert stats.to_json()["orders"] == 2

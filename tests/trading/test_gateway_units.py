@@ -28,7 +28,7 @@ from trifix.core.tags import (
     Tag,
 )
 from trifix.runtime import NotLoggedOnError, ThrottledError, ThrottleSettings
-from trifix.store import MemoryStore
+from trifix.store import MemoryStore, SessionUpdate
 from trifix.trading import (
     Alert,
     AlertKind,
@@ -232,24 +232,33 @@ async def test_recovery_from_the_store(autojump_clock: trio.testing.MockClock) -
         await desk.links["LPA"].handle.wait_flushed()
     store.close_session("LPA")
     lp_store.close_session("GW-LPA")
+    # Two stored records the recovery cannot use: C1's order again, and garbage.
+    store.open_session("LPA", T0)
+    frames = dict(store.get_range("LPA", 1, 0))
+    c1 = next(raw for raw in frames.values() if b"\x0111=C1\x01" in raw)
+    store.write([SessionUpdate("LPA", messages=[(900, c1), (901, b"8=FIX.4.4 junk")])])
+    store.close_session("LPA")
     # Restarted: the requests sent come back from the store; the LP is asked about each one.
     async with fake_desk(
-        [LPConfig("A", "LPA")],
+        [LPConfig("A", "LPA"), LPConfig("MD", None, "LPM")],
         store=store,
         lp_store=lp_store,
-        connect=False,
         recover_from_store=True,
     ) as desk:
         gw = desk.gw
-        c1, c2 = gw.order("C1"), gw.order("C2")
-        assert c1 is not None
+        c1_view, c2 = gw.order("C1"), gw.order("C2")
+        assert c1_view is not None
         assert c2 is not None
-        assert (c1.state, c2.state) == (S.PENDING_NEW, S.PENDING_CANCEL)
+        assert (c1_view.state, c2.state) == (S.PENDING_NEW, S.PENDING_CANCEL)
         assert c2.pending is not None
         assert gw.lp_of(c2.pending.cl_ord_id) == "A"
-        first = gw.new_cl_ord_id()
-        assert first not in ("C1", "C2", c2.pending.cl_ord_id)
-        await desk.links["LPA"].connect(desk.nursery)
+        assert gw.new_cl_ord_id() not in ("C1", "C2", c2.pending.cl_ord_id)
+        problems = [(a.kind, a.text.split(":")[0]) for a in gw.recovery_alerts]
+        assert problems == [
+            (AlertKind.MALFORMED, "recovery"),
+            (AlertKind.ILLEGAL_TRANSITION, "recovery"),
+        ]
+        # Already logged on when the gateway opened: the status requests go out at once.
         asked = [await desk.fakes["LPA"].next() for _ in range(2)]
         assert [m.msg_type for m in asked] == [MsgType.ORDER_STATUS_REQUEST] * 2
         assert {m.get_str(Tag.CL_ORD_ID) for m in asked} == {"C1", "C2"}
@@ -257,6 +266,8 @@ async def test_recovery_from_the_store(autojump_clock: trio.testing.MockClock) -
             er("C1", "0", ExecType.ORDER_STATUS, OrdStatus.NEW, qty=1000, symbol="EURUSD")
         )
         await until(gw, "C1", S.NEW)
+    store.close_session("LPA")
+    lp_store.close_session("GW-LPA")
     for each in (store, lp_store):
         each.close()
 

@@ -7,9 +7,12 @@ It sits above `trifix.runtime` and knows nothing of bytes or sockets: it reads a
 `ConsolidatedBBO`, `QuoteBook`) are public too, for applications that drive sessions
 themselves. Names are re-exported here from their modules; a few module-level details (the
 state machine's table and helpers, the wire base classes, `mdwire`'s readers) stay in their
-modules. `tests/trading/test_surface.py` pins this surface.
+modules. The runtime's `NotLoggedOnError` and `ThrottledError`, which the gateway's sends
+raise, are re-exported. `tests/trading/test_surface.py` pins this surface.
 """
 
+from trifix.runtime import NotLoggedOnError as NotLoggedOnError
+from trifix.runtime import ThrottledError as ThrottledError
 from trifix.trading.bbo import (
     Bbo as Bbo,
 )
@@ -432,6 +435,7 @@ __all__ = [
     "MassStatusCompleted",
     "NewOrderSingle",
     "NoRouteError",
+    "NotLoggedOnError",
     "NotionalLimitCheck",
     "OrderBook",
     "OrderCancelReject",
@@ -472,6 +476,7 @@ __all__ = [
     "SubscriptionState",
     "SupportsToMessage",
     "SymbolCheck",
+    "ThrottledError",
     "TickSizeCheck",
     "TopOfBook",
     "TrackerEvent",

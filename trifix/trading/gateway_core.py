@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import trio
@@ -26,7 +27,7 @@ from trifix.trading.breaker import BreakerStatistics, CircuitBreaker
 from trifix.trading.gateway_lp import LatencyCallback, LPState
 from trifix.trading.order_views import IllegalTransition
 from trifix.trading.routing import LPConfig, NoRouteError
-from trifix.trading.updates import AlertKind, GatewayUpdate, UpdateHub, jsonable
+from trifix.trading.updates import Alert, AlertKind, GatewayUpdate, UpdateHub, jsonable
 
 __all__ = ["GatewayCore", "GatewayStatistics", "LPStatistics", "UnknownLPError"]
 
@@ -147,6 +148,8 @@ class GatewayCore:
         start = int(clock().timestamp())
         self._prefix = cl_ord_id_prefix if cl_ord_id_prefix is not None else f"{_base36(start)}-"
         self._next_id = 1
+        self.recovery_alerts: list[Alert] = []
+        """What `recover_from_store` could not use (published before any consumer could listen)."""
 
     @staticmethod
     def _ids(config: LPConfig) -> list[str]:
@@ -177,19 +180,26 @@ class GatewayCore:
                     try:
                         msg = Message.from_frame(raw)
                     except GarbledMessageError as exc:
-                        state.alert(AlertKind.MALFORMED, f"stored message {seq}: {exc}", now)
+                        text = f"recovery: stored message {seq} unreadable: {exc}"
+                        self._recovery_alert(state, AlertKind.MALFORMED, text, now)
                         continue
                     if msg.msg_type in _RECOVERED:
                         sent.append(msg)
             for event in state.tracker.recover(sent, []):
                 if isinstance(event, IllegalTransition):  # a stored request the tracker refused
-                    state.alert(AlertKind.ILLEGAL_TRANSITION, f"recovery: {event.reason}", now)
+                    text = f"recovery: {event.reason}"
+                    self._recovery_alert(state, AlertKind.ILLEGAL_TRANSITION, text, now)
             for view in state.tracker.orders():
                 for cl_ord_id in view.chain:
                     self._owner[cl_ord_id] = state
                 if view.pending is not None:
                     self._owner[view.pending.cl_ord_id] = state
             state.needs_status = bool(state.tracker.open_orders())
+
+    def _recovery_alert(self, state: LPState, kind: AlertKind, text: str, now: datetime) -> None:
+        alert = Alert(state.name, kind, text, now)
+        self.recovery_alerts.append(alert)
+        self._publish(alert)
 
     def _start(self, nursery: trio.Nursery) -> None:
         now = self._clock()

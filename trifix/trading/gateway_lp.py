@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from trifix.core.errors import FieldValueError, FixError
+from trifix.core.errors import FixError
 from trifix.core.events import (
     AdminMessageReceived,
     AppMessageReceived,
@@ -177,11 +177,6 @@ class LPState:
         self._on_tick = on_tick
 
     # -- queries --------------------------------------------------------------------------------
-    @property
-    def order_logged_on(self) -> bool:
-        """True when the LP has an order session and it is logged on."""
-        return self.order_handle is not None and self.order_handle.is_logged_on
-
     def book(self, symbol: str) -> OrderBook | None:
         """The LP's book of `symbol`, if subscribed."""
         return self.md.book(symbol) if self.md is not None else None
@@ -432,11 +427,9 @@ class LPState:
         assert self.md is not None
         self.outbox += self.md.data_to_send()
         if ticked and msg is not None and self._on_tick is not None:
-            try:
-                sent_at = msg.get_utc_timestamp(Tag.SENDING_TIME)
-            except FieldValueError:
-                return
-            self._on_tick(self.name, (now - sent_at).total_seconds())
+            sent_at = msg.get_utc_timestamp(Tag.SENDING_TIME, None)  # None: not off the wire
+            if sent_at is not None:
+                self._on_tick(self.name, (now - sent_at).total_seconds())
 
     def _reference_price(self, book: OrderBook) -> None:
         bid, offer = book.best_bid, book.best_offer
