@@ -17,12 +17,13 @@ from typing import Any
 
 import trio
 import trio.testing
-from trio_websocket import WebSocketConnection, open_websocket_url
+from trio_websocket import ConnectionRejected, WebSocketConnection, wrap_client_stream
 
 from simulator import run_mini_lp
 from simulator.instruments import DEFAULT_INSTRUMENTS
 from trifix.core.settings import Role, SessionSettings
 from trifix.runtime import Engine, EngineSpec, SessionSpec, open_engine
+from trifix.trading.book import BookStyle
 from trifix.trading.checks import Instrument
 from trifix.trading.gateway import Gateway, open_gateway
 from trifix.trading.routing import LPConfig
@@ -60,7 +61,17 @@ async def open_desk(
     lp_spec = EngineSpec(
         [SessionSpec(f"GW-{lp}", SessionSettings(lp, "GW", Role.ACCEPTOR)) for lp in lps]
     )
-    configs = [LPConfig(lp, lp, lp, instruments=INSTRUMENTS, ack_timeout=None) for lp in lps]
+    configs = [
+        LPConfig(
+            lp,
+            lp,
+            lp,
+            instruments=INSTRUMENTS,
+            ack_timeout=None,
+            book_style=BookStyle.TOP_OF_BOOK,  # the mini LP changes its one level in place
+        )
+        for lp in lps
+    ]
     async with (
         open_engine(gw_spec) as gw_engine,
         open_engine(lp_spec) as lp_engine,
@@ -151,10 +162,33 @@ class ApiClient:
 
 @asynccontextmanager
 async def connect(
-    desk: Desk, headers: list[tuple[bytes, bytes]] | None = None
+    desk: Desk, headers: list[tuple[bytes, bytes]] | None = None, *, queue: int = 1
 ) -> AsyncIterator[ApiClient]:
-    async with open_websocket_url(desk.url, extra_headers=headers) as ws:
-        yield ApiClient(ws)
+    """A client connected to the desk's API. The TCP stream is ours to close: trio-websocket's
+    client leaves it open when the server closes first."""
+    stream = await trio.open_tcp_stream("127.0.0.1", desk.port)
+    try:
+        async with trio.open_nursery() as nursery:
+            ws = await wrap_client_stream(
+                nursery, stream, "127.0.0.1", "/", extra_headers=headers, message_queue_size=queue
+            )
+            try:
+                yield ApiClient(ws)
+            finally:
+                with trio.CancelScope(shield=True), trio.move_on_after(2):
+                    await ws.aclose()
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # A refused handshake surfaces from the client's reader task: raise it plainly.
+        rejected, rest = group.split(ConnectionRejected)
+        if rejected is None or rest is not None:
+            raise
+        while isinstance(rejected, BaseExceptionGroup):
+            rejected = rejected.exceptions[0]
+        raise rejected from None
+    finally:
+        with trio.CancelScope(shield=True):
+            await stream.aclose()
 
 
 def dec(text: str) -> Decimal:

@@ -54,7 +54,7 @@ from trifix.web.protocol import (
 )
 from trifix.web.snapshots import lp_sessions, orders_json, session_push
 from trifix.web.surface import GatewaySurface
-from trifix.web.views import book_json, consolidated_json, iso, order_json, quote_json
+from trifix.web.views import alert_json, book_json, consolidated_json, iso, order_json, quote_json
 
 __all__ = ["ApiContext", "ApiLimits", "Client", "MarketDataShare", "SlowClientError"]
 
@@ -78,8 +78,9 @@ class ApiLimits:
             (close code 4001). Book and BBO pushes are conflated and do not count.
         updates_buffer: the gateway's per-client update buffer (`Gateway.open_updates`); a
             client whose buffer fills is cut off the same way.
-        book_depth: levels asked from the LPs when the API subscribes a symbol itself; a
-            client may ask for fewer.
+        book_depth: levels asked from the LPs when the API subscribes a symbol itself, and
+            the most a client may ask for. 1 (top of book) suits every LP; raise it only for
+            LPs that send depth (and whose `LPConfig.book_style` says how).
         stats_interval: seconds between session statistics pushes.
         close_timeout: seconds a closing connection gets to write its last frames.
         max_auth_failures: failed ``auth`` requests before the connection is closed (4003).
@@ -90,7 +91,7 @@ class ApiLimits:
     max_message_size: int = 64 * 1024
     max_queue: int = 1000
     updates_buffer: int = 1000
-    book_depth: int = 10
+    book_depth: int = 1
     stats_interval: float = 1.0
     close_timeout: float = 5.0
     max_auth_failures: int = 3
@@ -489,7 +490,7 @@ class Client:
             and update.kind is not AlertKind.OVERFLOW
             and (self.sessions or self._wants_orders(update.lp))
         ):
-            self._send(push("alert", _without_type(update.to_json())))
+            self._send(push("alert", alert_json(update)))
 
     def _wants_orders(self, lp: str | None) -> bool:
         return self.orders and (self.orders_lp is None or lp is None or lp == self.orders_lp)
@@ -524,13 +525,14 @@ class Client:
             return
         for entry in lp_sessions(self.gateway, self.ctx.engine):
             for session in entry["sessions"]:
-                payload = {"lp": entry["lp"], "event": "statistics", "statistics": session}
+                payload = {
+                    "lp": entry["lp"],
+                    "session_id": session["session_id"],
+                    "event": "statistics",
+                    "statistics": session,
+                }
                 key = ("session", entry["lp"], session["session_id"])
                 self.outbox.put_latest(key, push("session", payload))
-
-
-def _without_type(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != "type"}
 
 
 def _same(given: str, expected: str) -> bool:

@@ -35,7 +35,7 @@ from trifix.trading.updates import Alert, AlertKind
 from trifix.web.protocol import json_schema
 from trifix.web.snapshots import books_json, lp_sessions, orders_json
 from trifix.web.surface import GatewaySurface
-from trifix.web.views import Json, iso
+from trifix.web.views import Json, alert_json
 
 __all__ = ["RecentAlerts", "add_dashboard", "dashboard_html"]
 
@@ -68,9 +68,7 @@ class RecentAlerts:
         if alert.kind is AlertKind.OVERFLOW:
             return
         self.total += 1
-        self._alerts.append(
-            {"lp": alert.lp, "kind": alert.kind.value, "text": alert.text, "at": iso(alert.at)}
-        )
+        self._alerts.append(alert_json(alert))
 
     def snapshot(self) -> list[Json]:
         """What is kept, newest first."""

@@ -17,9 +17,11 @@ from trifix.trading.book import OrderBook
 from trifix.trading.bookvalues import Level
 from trifix.trading.order_views import OrderView
 from trifix.trading.quotes import QuoteView
+from trifix.trading.updates import Alert
 from trifix.web.protocol import enum_name
 
 __all__ = [
+    "alert_json",
     "bbo_json",
     "book_json",
     "consolidated_json",
@@ -96,6 +98,11 @@ def quote_json(view: QuoteView, lp: str | None = None) -> Json:
     return out
 
 
+def alert_json(alert: Alert) -> Json:
+    """A gateway alert: its LP (None for the gateway itself), kind, text and time."""
+    return {"lp": alert.lp, "kind": alert.kind.value, "text": alert.text, "at": iso(alert.at)}
+
+
 def level_json(level: Level | LpLevel | None) -> Json | None:
     """A price level (with its LP, for a consolidated one), or None for an empty side."""
     if level is None:
@@ -115,6 +122,7 @@ def book_json(book: OrderBook, depth: int) -> Json:
         "symbol": book.symbol,
         "bids": [level_json(level) for level in levels.bids],
         "offers": [level_json(level) for level in levels.offers],
+        "usable": book.usable,
         "stale": None if stale is None else stale.reason,
     }
 
