@@ -29,7 +29,7 @@ def order(seq: int, sent: datetime) -> bytes:
         (Tag.TRANSACT_TIME, sent),
         (Tag.ORDER_QTY, 1000),
         (Tag.ORD_TYPE, "1"),
-        (Tag.TEXT, "password=hunter2\nsecond line"),
+        (Tag.TEXT, "note\nforged line"),
     ).encode()
 
 

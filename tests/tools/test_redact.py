@@ -1,4 +1,4 @@
-"""Redaction: passwords never shown, accounts masked, free text sanitised, at every level."""
+"""Redacted frames: the observability policy, applied field by field, re-encoded."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from trifix.core.message import SOH, Message
 from trifix.core.tags import MsgType, Tag
-from trifix.tools.redact import TEXT_LIMIT, mask_account, redact, redact_frame, sanitize_text
+from trifix.observability.redact import RedactionPolicy
+from trifix.tools.redact import redact_frame, redact_message
 
 
 def logon() -> Message:
@@ -34,43 +35,33 @@ def test_passwords_are_removed_and_the_frame_stays_valid() -> None:
     assert again.encode() == frame  # BodyLength and CheckSum were recomputed
 
 
-def test_account_is_masked_keeping_the_last_two_characters() -> None:
-    assert mask_account(b"ACC-7453") == b"******53"
-    assert mask_account(b"1234") == b"****"
-    assert mask_account(b"") == b""
-
-
-def test_text_is_sanitised() -> None:
-    assert sanitize_text(b"bad\x1b[31m logon\nline") == b"bad?[31m logon?line"
-    assert sanitize_text(b"Invalid password=hunter2 for alice") == (
-        b"Invalid password=*** for alice"
-    )
-    assert sanitize_text(b"pwd: s3cret") == b"pwd: ***"
-    long = sanitize_text(b"x" * 1000)
-    assert len(long) == TEXT_LIMIT
-    assert long.endswith(b"...")
-    assert sanitize_text("prix \u00e9lev\u00e9".encode()) == "prix \u00e9lev\u00e9".encode()
-
-
-def test_redact_applies_inside_groups_and_leaves_the_original_alone() -> None:
+def test_account_masked_and_text_sanitised_leaving_the_original_alone() -> None:
     msg = Message.new(
         MsgType.NEW_ORDER_SINGLE,
         (Tag.CL_ORD_ID, "A1"),
         (Tag.ACCOUNT, "ACC-7453"),
-        (Tag.TEXT, "note\x01"),
+        (Tag.TEXT, "note\nforged line \u00e9"),
     )
-    out = redact(msg)
-    assert out.get_str(Tag.ACCOUNT) == "******53"
-    assert out.get_str(Tag.TEXT) == "note?"
+    out = redact_message(msg)
+    assert out.get_str(Tag.ACCOUNT) == "***53"
+    assert out.get_str(Tag.TEXT) == "note?forged line \u00e9"
+    assert out.get_str(Tag.CL_ORD_ID) == "A1"
     assert msg.get_str(Tag.ACCOUNT) == "ACC-7453"
 
 
-def test_a_garbled_record_is_redacted_field_by_field() -> None:
+def test_another_policy_can_be_given() -> None:
+    policy = RedactionPolicy(remove=frozenset({Tag.USERNAME}))
+    out = redact_message(logon(), policy)
+    assert Tag.USERNAME not in out
+    assert out.get_str(Tag.PASSWORD) == "hunter2"
+
+
+def test_a_garbled_record_is_redacted_as_text() -> None:
     raw = b"8=FIX.4.4\x019=5\x0135=A\x01554=hunter2\x011=ACC-7453\x01junk\x01"
     out = redact_frame(raw)
     assert b"hunter2" not in out
-    assert b"1=******53" in out
-    assert b"junk" in out
+    assert b"1=***53" in out
+    assert b"junk" not in out
 
 
 @given(st.binary(max_size=300))

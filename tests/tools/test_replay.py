@@ -231,3 +231,22 @@ def test_the_simulator_needs_the_clients_logon(tmp_path: Path) -> None:
     assert code == 1
     assert "GW's first message in the log is not a Logon" in err
     assert "use --through decoder" in err
+
+
+def test_replayed_messages_are_shown_redacted(tmp_path: Path) -> None:
+    secret = frame(
+        "GW",
+        "LP",
+        1,
+        MsgType.LOGON,
+        (Tag.ENCRYPT_METHOD, 0),
+        (Tag.HEART_BT_INT, 30),
+        (Tag.PASSWORD, "hunter2"),
+    )
+    log = write_log(tmp_path / "p.log", [secret])
+    code, out, _ = run(log, "--no-color")
+    assert code == 0
+    assert "hunter2" not in out
+    assert ">> LP: logon with GW complete" in out
+    code, out, _ = run(log, "--through", "simulator", "--no-color")
+    assert "hunter2" not in out

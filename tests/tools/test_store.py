@@ -126,7 +126,7 @@ def test_list_is_one_redacted_line_per_message(store_dir: Path) -> None:
     assert "NewOrderSingle (D)" in lines[1]
     assert "ClOrdID=ORD-2" in lines[1]
     assert "Symbol=EURUSD" in lines[1]
-    assert "Text=password=***?second line" in lines[1]
+    assert "Text=note?forged line" in lines[1]
     assert "hunter2" not in out
 
 
@@ -169,18 +169,18 @@ def test_dump_formats_are_redacted(store_dir: Path) -> None:
     logon_line, order_line = out.splitlines()
     assert logon_line.startswith("8=FIX.4.4|9=")
     assert "554=" not in logon_line
-    assert "|1=******53|" in order_line
+    assert "|1=***53|" in order_line
     assert "hunter2" not in out
     _, soh, _ = run(
         "dump", "LP1", "--from", "2", "--to", "2", "--format", "soh", "--store", store_dir
     )
     msg = Message.from_frame(soh.rstrip("\n").encode("latin-1"))
-    assert msg.get_str(Tag.ACCOUNT) == "******53"
+    assert msg.get_str(Tag.ACCOUNT) == "***53"
     assert msg.encode() == soh.rstrip("\n").encode("latin-1")  # a valid frame
     _, decoded, _ = run("dump", "LP1", "--last", "1", "--format", "decoded", "--store", store_dir)
     assert decoded.startswith("#1  NewOrderSingle (D)  seq=10  GW -> LP1  [stored seq 10]")
     assert "Account" in decoded
-    assert "******53" in decoded
+    assert "***53" in decoded
     code, _, err = run("dump", "LP1", "--format", "xml", "--store", store_dir)
     assert code == 2
     assert "--format must be pipe, soh or decoded" in err

@@ -4,6 +4,9 @@
 work is in `trifix.tools.replay_log` (reading and the session narrative, ``--through
 decoder``) and `trifix.tools.replay_sim` (``--through simulator``).
 
+Messages are shown redacted (`trifix.tools.redact`): the narrative is computed from the bytes
+as recorded, but no password or full account number reaches the output.
+
 Exit codes: 0 when the replay shows a clean session (no gap, reject, invalid or garbled
 message), 1 when it shows one (or the log holds no message, or cannot be replayed), 2 for
 usage errors.
@@ -13,12 +16,14 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Final, NoReturn
 
 import typer
 
 from trifix.tools.decode import Decoded, LogScanner, render_text
+from trifix.tools.redact import redact_message
 from trifix.tools.replay_log import EVENT_LOG_HINT, Entry, Narrator, is_event_log, read_log
 
 __all__ = ["replay_command"]
@@ -49,9 +54,16 @@ def _read(path: Path, validate: bool) -> tuple[list[Entry], LogScanner]:
     return entries, scanner
 
 
+def _render(d: Decoded, color: bool) -> str:
+    """The decoded view of a frame, redacted (passwords never reach a terminal or a ticket)."""
+    if d.message is not None:
+        d = replace(d, message=redact_message(d.message))
+    return render_text(d, color=color).rstrip()
+
+
 def _headline(d: Decoded, color: bool) -> str:
     """The first line of the decoded view, plus the reject the message would get."""
-    lines = render_text(d, color=color).splitlines()
+    lines = _render(d, color).splitlines()
     problems = [line for line in lines[1:] if "Reject 373=" in line or "note:" in line]
     return "\n".join([lines[0], *problems])
 
@@ -128,7 +140,7 @@ def replay_command(
         narrator = Narrator()
         for entry in entries:
             d = entry.decoded
-            typer.echo(_headline(d, color) if brief else render_text(d, color=color).rstrip())
+            typer.echo(_headline(d, color) if brief else _render(d, color))
             for line in narrator.feed(entry):
                 typer.echo(f"{_NARRATIVE}{line}")
             if not brief:
@@ -148,7 +160,7 @@ def _simulate(
     from trifix.tools.replay_sim import ReplayError, simulate
 
     def show(direction: str, d: Decoded) -> None:
-        text = _headline(d, color) if brief else render_text(d, color=color).rstrip()
+        text = _headline(d, color) if brief else _render(d, color)
         first, *rest = text.splitlines()
         typer.echo("\n".join([f"{direction} {first}", *rest]))
 

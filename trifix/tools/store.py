@@ -4,7 +4,8 @@ Commands (a `typer.Typer` sub-application, `store_app`, that `trifix.cli` mounts
 
 * ``seq [SESSION]``: next sender/target sequence numbers and the stored range, per session.
 * ``list SESSION``: one line per stored (sent) message; ``dump SESSION``: the messages
-  themselves. Both are redacted (`trifix.tools.redact`) and take ``--from/--to/--last``.
+  themselves. Both are redacted (the policy of `trifix.observability.redact`) and take
+  ``--from/--to/--last``.
 * ``set-seq SESSION --sender N --target N``: set the next sequence numbers, in one durable
   transaction, after a confirmation (``--yes`` skips it).
 * ``trim SESSION --below SEQ | --keep N | --older-than 7d``: delete old stored messages, after a
@@ -269,8 +270,8 @@ def dump_command(
     store: StoreOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Print stored (sent) messages, redacted: Password and NewPassword removed, Account
-    masked, Text sanitised."""
+    """Print stored (sent) messages, redacted: Password, NewPassword and RawData removed,
+    Account masked, Text sanitised."""
     if fmt not in ("pipe", "soh", "decoded"):
         _fail("dump", f"--format must be pipe, soh or decoded, got {fmt!r}", USAGE)
     path = resolve_store("dump", store, config)
