@@ -65,6 +65,10 @@ _CLOSED: Final = "closed"
 _SEQ_VARS: Final = ("out_seq", "in_seq")
 
 
+_FINISH_GRACE = 1.0
+"""Seconds the runner waits for the engine to close after the script's final Logout."""
+
+
 def _system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -209,7 +213,7 @@ class _ScriptRun:
             reason = str(exc)
         finally:
             with trio.CancelScope(shield=True):
-                await self._close()
+                await self._finish()
         duration = trio.current_time() - start
         transcript = tuple(self.transcript)
         if reason:
@@ -272,6 +276,24 @@ class _ScriptRun:
         self.framer = Framer()
         self.frames.clear()
         self.transcript.append("x connected")
+
+    async def _finish(self) -> None:
+        """End the connection as a well-behaved counterparty: a Logout, then wait (briefly) for
+        the engine to close its side. Then the engine's session is free when the next script
+        connects; a bare close races with it (the engine may still hold the session and refuse
+        the next Logon as a second connection)."""
+        if self.stream is not None:
+            with trio.move_on_after(_FINISH_GRACE):
+                try:
+                    self.transcript.append("x the script is over: we log out")
+                    await self._send([(int(Tag.MSG_TYPE), MsgType.LOGOUT.value)])
+                    deadline = trio.current_time() + _FINISH_GRACE
+                    while (frame := await self._receive(deadline)) is not None:
+                        if frame is _CLOSED:
+                            break
+                except _StepFailed:
+                    pass  # the engine is gone already
+        await self._close()
 
     async def _close(self) -> None:
         stream, self.stream = self.stream, None

@@ -43,14 +43,15 @@ class SimSession:
         faults: the wire faults armed now.
     """
 
-    def __init__(self, spec: SimSessionSpec, engine: Engine) -> None:
+    def __init__(self, spec: SimSessionSpec, engine: Engine, nursery: trio.Nursery) -> None:
         self.id = spec.id
         self.spec = spec
         self.engine = engine
         self.handle: SessionHandle = engine.session(spec.id)
         self.faults = Faults()
+        self.handle.stream_filter = self._faulty
+        self._nursery = nursery
         self._behaviour = spec.behaviour
-        self._scope: trio.CancelScope | None = None
         self._down_until = float("-inf")
         self.app: SessionApp | None = None
 
@@ -73,7 +74,7 @@ class SimSession:
     @property
     def accepting(self) -> bool:
         """False while the session is down after `restart(down_for=...)`."""
-        return trio.current_time() >= self._down_until
+        return self.handle.enabled
 
     def statistics(self) -> SessionStatistics:
         """The engine's statistics of the session (sequence numbers, counters, state)."""
@@ -121,10 +122,10 @@ class SimSession:
 
         Nothing happens when the session is not connected.
         """
-        scope = self._scope
-        if scope is not None:
-            scope.cancel()
-        await self.handle.wait_disconnected()
+        connection = self.handle.connection
+        if connection is not None:
+            await connection.close(grace=0)
+            await self.handle.wait_disconnected()
 
     async def restart(
         self, *, reset_seq: bool = True, clear_state: bool = False, down_for: float = 0.0
@@ -141,7 +142,10 @@ class SimSession:
         """
         if down_for < 0:
             raise ValueError(f"down_for must be >= 0 seconds, got {down_for}")
-        self._down_until = trio.current_time() + down_for
+        if down_for > 0:  # the engine's acceptor refuses a disabled session's connections
+            self.handle.enabled = False
+            self._down_until = trio.current_time() + down_for
+            self._nursery.start_soon(self._back_up, self._down_until)
         await self.disconnect()
         if reset_seq:
             self.handle.core.reset_sequences("simulator restart")
@@ -165,20 +169,15 @@ class SimSession:
         return await self.app.flood(rate, count, symbol)
 
     # -- connections ------------------------------------------------------------------------
-    async def run_connection(
-        self, stream: trio.abc.Stream, peer: str = "in-process", initial: bytes = b""
-    ) -> None:
-        """Run the session over `stream` until the connection ends or `disconnect` is called.
+    async def run_connection(self, stream: trio.abc.Stream, peer: str = "in-process") -> None:
+        """Run the session over an already connected `stream` (tests, in-process peers) until
+        the connection ends or `disconnect` is called. Faults apply as on accepted ones."""
+        await self.engine.run_connection(self.id, stream, peer)
 
-        Args:
-            stream: the connected transport.
-            peer: a name for the peer, for statistics.
-            initial: bytes already read from `stream` (the Logon the acceptor routed on).
-        """
-        wrapped = FaultyStream(stream, self.faults, initial)
-        with trio.CancelScope() as scope:
-            self._scope = scope
-            try:
-                await self.engine.run_connection(self.id, wrapped, peer)
-            finally:
-                self._scope = None
+    def _faulty(self, stream: trio.abc.Stream) -> trio.abc.Stream:
+        return FaultyStream(stream, self.faults)
+
+    async def _back_up(self, at: float) -> None:
+        await trio.sleep_until(at)
+        if self._down_until == at:  # not pushed back by a later restart
+            self.handle.enabled = True

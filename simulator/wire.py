@@ -62,19 +62,16 @@ class Faults:
 
 
 class FaultyStream(trio.abc.Stream):
-    """Wraps a connected stream: replays bytes already read, and applies `Faults` on send.
+    """Wraps a connected stream and applies `Faults` on send.
 
     Args:
         inner: the connection.
         faults: the session's faults (shared, so changes apply to the live connection).
-        initial: bytes read before the session was known (the Logon); `receive_some` returns
-            them first.
     """
 
-    def __init__(self, inner: trio.abc.Stream, faults: Faults, initial: bytes = b"") -> None:
+    def __init__(self, inner: trio.abc.Stream, faults: Faults) -> None:
         self.inner = inner
         self.faults = faults
-        self._initial = initial
         self._framer = Framer()
         self._partial = False  # a frame is split across writes: frame everything from now on
 
@@ -98,10 +95,7 @@ class FaultyStream(trio.abc.Stream):
         await self.inner.wait_send_all_might_not_block()
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        """The bytes read before the session was known first, then the wrapped stream's."""
-        if self._initial:
-            data, self._initial = self._initial, b""
-            return data
+        """As the wrapped stream."""
         return await self.inner.receive_some(max_bytes)
 
     async def aclose(self) -> None:

@@ -595,3 +595,25 @@ def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
         "BUY None",
         "ValidationError(VALUE_IS_INCORRECT, ref_tag=54, ref_msg_type='D')",
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("simulate", "--sender-comp-id"),
+        ("conform", "--simulate"),
+    ],
+)
+def test_the_bundled_tools_are_trifix_commands(command: str, expected: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert expected in result.output
+
+
+def test_conform_runs_the_session_scripts_through_the_trifix_command(tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    args = ["conform", "scenarios/session", "--simulate", "echo", "-k", "2.a", "-k", "4.a"]
+    result = runner.invoke(app, [*args, "--junit", str(report)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("passed, 0 failed")
+    assert "<testsuite" in report.read_text()

@@ -15,6 +15,7 @@ from typing import Annotated, BinaryIO, NoReturn
 import typer
 
 from conformance.cli import conform
+from simulator.cli import simulate
 from trifix import __version__
 from trifix.core.validate import Validator
 from trifix.tools.decode import LogScanner, Tally, decode, render_json, render_text
@@ -299,6 +300,11 @@ def run_command(
 
 
 # The bundled tools: their options live with them, their work is imported when they run.
+app.command(
+    "simulate",
+    help="Run the LP simulator (an acceptor with scripted misbehaviour) from a YAML file or "
+    "from flags alone, e.g. --port 9878 --sender-comp-id LP --target-comp-id GW --app echo.",
+)(simulate)
 app.command(
     "conform",
     help="Run YAML conformance scripts against a FIX engine (any engine, over TCP) and "

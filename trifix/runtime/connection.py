@@ -44,7 +44,7 @@ class Connection:
 
     def __init__(self, handle: SessionHandle, stream: trio.abc.Stream, peer: str) -> None:
         self.handle = handle
-        self.stream = stream
+        self.stream = handle.stream_filter(stream) if handle.stream_filter else stream
         self.peer = peer
         self._core = handle.core
         self._writer_wake = trio.Event()

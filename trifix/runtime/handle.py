@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -129,6 +129,10 @@ class SessionHandle:
         self._out_by_type: dict[bytes, int] = {}
         self._event_counts: dict[type[Event], int] = {}
         self._observers: tuple[SessionObserver, ...] = ()
+        self.stream_filter: Callable[[trio.abc.Stream], trio.abc.Stream] | None = None
+        """Wraps each new connection's stream before the session uses it, whichever way it was
+        made (accepted, dialled or given to `Engine.run_connection`): for tests and simulators
+        that tamper with the wire, e.g. drop chosen frames. None leaves streams alone."""
 
     # -- application API ------------------------------------------------------------------
     @property
