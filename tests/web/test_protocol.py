@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,3 +213,11 @@ def test_any_json_either_parses_or_raises_api_error(
         json.loads(error_reply(error))
     else:
         assert parsed.type in REQUESTS
+
+
+def test_the_committed_schema_file_is_up_to_date() -> None:
+    path = Path(__file__).parents[2] / "trifix/web/static/websocket-api.schema.json"
+    assert json.loads(path.read_text()) == json_schema(), (
+        "regenerate it: python -c 'import json; from trifix.web import json_schema; "
+        "print(json.dumps(json_schema(), indent=2))' > trifix/web/static/websocket-api.schema.json"
+    )

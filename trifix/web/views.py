@@ -57,6 +57,7 @@ def order_json(view: OrderView, lp: str | None = None) -> Json:
         "ord_type": enum_name(view.ord_type),
         "order_qty": str(view.order_qty),
         "price": _num(view.price),
+        "stop_px": _num(view.stop_px),
         "state": view.state.value,
         "pending": None if view.pending is None else enum_name(view.pending.event),
         "cum_qty": str(view.cum_qty),
