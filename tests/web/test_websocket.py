@@ -16,7 +16,7 @@ import trio.lowlevel
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
 from tests.web.harness import ApiClient, Desk, connect, open_desk
-from trifix.web import CLOSE_AUTH, CLOSE_SLOW, ApiLimits, WebSocketApi
+from trifix.web import CLOSE_AUTH, CLOSE_SLOW, ApiLimits, WebSocketApi, serve_websocket_api
 
 FAST = ApiLimits(stats_interval=0.05, book_depth=3)
 
@@ -403,3 +403,13 @@ def test_limits_are_checked() -> None:
         with pytest.raises(ValueError, match="ApiLimits"):
             ApiLimits(**bad)  # type: ignore[arg-type]
     assert ApiLimits().close_timeout == timedelta(seconds=5).total_seconds()
+
+
+async def test_serve_websocket_api_reports_its_port() -> None:
+    async with open_desk() as desk:
+        port = await desk.nursery.start(
+            functools.partial(serve_websocket_api, desk.gw, desk.engine, port=0)
+        )
+        assert port != desk.port
+        async with connect(Desk(desk.gw, desk.engine, desk.api, port, desk.nursery)) as c:
+            assert len((await c.ok("get_sessions"))["lps"]) == 2

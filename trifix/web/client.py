@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import trio
 
+from trifix.core.errors import LocalProtocolError
 from trifix.core.tags import OrdType
 from trifix.runtime import Engine, NotLoggedOnError, ThrottledError
 from trifix.trading.breaker import CircuitOpenError
@@ -274,7 +275,7 @@ class Client:
             return await handler(request.args)
         except ApiError as exc:
             raise exc.with_id(request.id) from None
-        except (TradingError, NotLoggedOnError) as exc:
+        except (TradingError, LocalProtocolError) as exc:  # refusals, not bugs
             raise _trading_error(exc).with_id(request.id) from None
 
     def _send(self, text: str) -> None:
