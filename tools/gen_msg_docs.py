@@ -8,23 +8,29 @@ Usage:
 Fields, types, enum values and which fields are required come from trifix's FIX 4.4
 dictionary (`trifix.core.dictionary.Dictionary.fix44`), so the page cannot disagree with what
 the validator enforces. What the dictionary cannot know (who sends a message, what it is for,
-what answers it, which optional fields trifix and the bundled simulator use) is the `MESSAGES`
-table below. Each message's example is built from its required fields and those optional ones,
-and `tests/tools/test_docs.py` checks that every example passes trifix's validation.
+what answers it) is the `MESSAGES` table below. The optional fields shown are those the typed
+messages of `trifix.trading` model (read from their attrs classes) plus, for session-level
+messages, those the engine uses (listed in `MESSAGES`). Each message's example is built from
+its required fields and those optional ones, and `tests/tools/test_docs.py` checks that every
+example passes trifix's validation.
 """
 
 from __future__ import annotations
 
 import sys
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+import attrs
+
 from trifix.core.dictionary import Dictionary, FieldDef, Structure
 from trifix.core.message import Message
 from trifix.core.tags import MsgType, Tag
+from trifix.trading.messages import MESSAGE_CLASSES
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 OUT: Final = ROOT / "docs" / "messages.md"
@@ -158,6 +164,19 @@ MESSAGES: Final = (
         (Tag.CXL_REJ_REASON, Tag.TEXT),
     ),
     Doc(
+        MsgType.ORDER_STATUS_REQUEST,
+        GW_TO_LP,
+        "Asks for one order's current state; the gateway sends it for every open order after "
+        "a reconnect, to learn fills that happened while away.",
+        "An ExecutionReport with ExecType Order Status (150=I).",
+    ),
+    Doc(
+        MsgType.ORDER_MASS_STATUS_REQUEST,
+        GW_TO_LP,
+        "Asks for the state of many orders at once (all, or by symbol or side).",
+        "One ExecutionReport with ExecType Order Status (150=I) per order.",
+    ),
+    Doc(
         MsgType.MARKET_DATA_REQUEST,
         GW_TO_LP,
         "Subscribes to (263=1) or unsubscribes from (263=2) prices of one or more symbols, or "
@@ -186,6 +205,32 @@ MESSAGES: Final = (
         "Refuses a MarketDataRequest: unknown symbol, duplicate MDReqID, unsupported entry type.",
         "None.",
         (Tag.MD_REQ_REJ_REASON, Tag.TEXT),
+    ),
+    Doc(
+        MsgType.QUOTE_REQUEST,
+        GW_TO_LP,
+        "Asks an LP for a quote on one instrument (request for quote).",
+        "A Quote (S); a QuoteRequestReject (AG) when refused.",
+    ),
+    Doc(
+        MsgType.QUOTE,
+        LP_TO_GW,
+        "An LP's bid and offer for an instrument, indicative (537=0) or tradeable (537=1), "
+        "valid until ValidUntilTime.",
+        "None; a tradeable quote is traded with a NewOrderSingle carrying its QuoteID.",
+    ),
+    Doc(
+        MsgType.QUOTE_CANCEL,
+        LP_TO_GW,
+        "Withdraws one quote, or all of them.",
+        "None.",
+    ),
+    Doc(
+        MsgType.QUOTE_REQUEST_REJECT,
+        LP_TO_GW,
+        "Refuses a QuoteRequest (QuoteRequestRejectReason 658).",
+        "None.",
+        (Tag.QUOTE_REQUEST_REJECT_REASON, Tag.SYMBOL, Tag.TEXT),
     ),
     Doc(
         MsgType.BUSINESS_MESSAGE_REJECT,
@@ -249,6 +294,10 @@ _TAG_EXAMPLES: Final[dict[int, str]] = {
     Tag.LEAVES_QTY: "0",
     Tag.CUM_QTY: "1000000",
     Tag.AVG_PX: "1.08515",
+    Tag.OFFER_PX: "1.08525",
+    Tag.QUOTE_ID: "Q-1",
+    Tag.QUOTE_REQ_ID: "QR-1",
+    Tag.MASS_STATUS_REQ_ID: "MS-1",
 }
 # An enum value that reads better in an example than the first.
 _PREFERRED_VALUE: Final[dict[int, str]] = {
@@ -304,6 +353,39 @@ def _rows(
             yield from inner
 
 
+def modelled(msg_type: str) -> frozenset[int]:
+    """The tags the typed message of `trifix.trading` models for `msg_type` (none if none)."""
+    cls = MESSAGE_CLASSES.get(msg_type)
+    return _attr_tags(cls) if cls is not None else frozenset()
+
+
+def _attr_tags(cls: type) -> frozenset[int]:
+    attrs.resolve_types(cls)
+    tags: set[int] = set()
+    for field in attrs.fields(cls):
+        if field.name == "extra":
+            continue
+        meta = field.metadata.get("trifix.fix")
+        tag = getattr(meta, "tag", None)
+        tags.add(tag if tag is not None else int(Tag[field.name.upper()]))
+        in_group = getattr(meta, "in_group", None)
+        if in_group is not None:
+            tags.add(in_group)
+        item = getattr(meta, "item", None)
+        if item is not None:
+            tags.add(item)
+        for arg in typing.get_args(field.type):
+            for inner in typing.get_args(arg) or (arg,):
+                if isinstance(inner, type) and attrs.has(inner):
+                    tags |= _attr_tags(inner)
+    return frozenset(tags)
+
+
+def wanted(doc: Doc) -> frozenset[int]:
+    """The optional fields shown for `doc`: its own list and what trifix.trading models."""
+    return frozenset(doc.optional) | modelled(doc.msg_type.value)
+
+
 def _build(structure: Structure, wanted: frozenset[int]) -> list[tuple[int, object]]:
     """Fields for an example message: required and wanted ones, groups with one entry."""
     out: list[tuple[int, object]] = []
@@ -328,7 +410,7 @@ def example_message(doc: Doc) -> Message:
         (Tag.SENDING_TIME, WHEN),
     )
     msg = Message.new(doc.msg_type, *header)
-    for tag, value in _build(mdef.body, frozenset(doc.optional)):
+    for tag, value in _build(mdef.body, wanted(doc)):
         if isinstance(value, list):
             msg.add_group(tag, value)
         else:
@@ -338,9 +420,9 @@ def example_message(doc: Doc) -> Message:
 
 def _section(doc: Doc) -> list[str]:
     mdef = FIX44.messages[doc.msg_type]
-    wanted = frozenset(doc.optional)
+    shown = wanted(doc)
     for tag in doc.optional:  # a typo in MESSAGES must not silently drop a field
-        if not any(fdef.tag == tag for _d, fdef, _r in _rows(mdef.body, wanted)):
+        if not any(fdef.tag == tag for _d, fdef, _r in _rows(mdef.body, shown)):
             raise SystemExit(f"{mdef.name}: tag {tag} is not a field of the message")
     lines = [
         f"## {mdef.name} ({doc.msg_type.value})",
@@ -352,14 +434,14 @@ def _section(doc: Doc) -> list[str]:
         "| tag | field | type | required | values or example |",
         "|---|---|---|---|---|",
     ]
-    for depth, fdef, required in _rows(mdef.body, wanted):
+    for depth, fdef, required in _rows(mdef.body, shown):
         name = "&nbsp;&nbsp;" * depth + ("↳ " if depth else "") + fdef.name
         need = "yes" if required else ""
         lines.append(f"| {fdef.tag} | {name} | {fdef.type} | {need} | {_values(fdef)} |")
     total = _count(mdef.body)
-    shown = sum(1 for _ in _rows(mdef.body, wanted))
-    if total > shown:
-        lines += ["", f"FIX 4.4 defines {total - shown} more optional fields for it."]
+    listed = sum(1 for _ in _rows(mdef.body, shown))
+    if total > listed:
+        lines += ["", f"FIX 4.4 defines {total - listed} more optional fields for it."]
     wire = example_message(doc).encode().replace(b"\x01", b"|").decode()
     lines += ["", "```text", wire, "```", ""]
     return lines
@@ -384,10 +466,10 @@ def render() -> str:
         " -->",
         "",
         "The FIX 4.4 messages trifix sends and receives: the session-level messages the engine "
-        "exchanges itself, and the application messages of orders and market data. For each: "
-        "who sends it, what for, what answers it, its required fields and the optional ones "
-        "trifix uses (with types, enum values or an example), and an example message (`|` "
-        "stands for SOH). `trifix decode` shows any message field by field.",
+        "exchanges itself, and the application messages of orders, market data and quotes. "
+        "For each: who sends it, what for, what answers it, its required fields and the "
+        "optional ones trifix reads or writes (with types, enum values or an example), and "
+        "an example message (`|` stands for SOH). `trifix decode` shows any message field by field.",
         "",
         f"Every message also carries the standard header ({header_fields}) and the trailer "
         "(CheckSum (10)); the engine writes them. A received message that breaks a rule of "
