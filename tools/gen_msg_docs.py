@@ -469,7 +469,8 @@ def render() -> str:
         "exchanges itself, and the application messages of orders, market data and quotes. "
         "For each: who sends it, what for, what answers it, its required fields and the "
         "optional ones trifix reads or writes (with types, enum values or an example), and "
-        "an example message (`|` stands for SOH). `trifix decode` shows any message field by field.",
+        "an example message (`|` stands for SOH). `trifix decode` shows any message field by "
+        "field.",
         "",
         f"Every message also carries the standard header ({header_fields}) and the trailer "
         "(CheckSum (10)); the engine writes them. A received message that breaks a rule of "
