@@ -7,7 +7,9 @@ orders, quotes, books and session events as JSON over WebSocket (docs/websocket-
 """
 
 from trifix.web.client import CLOSE_AUTH, CLOSE_SLOW, ApiLimits
+from trifix.web.dashboard import RecentAlerts, add_dashboard
 from trifix.web.protocol import REQUESTS, ApiError, ErrorCode, json_schema, parse_request
+from trifix.web.serve import WebPorts, serve_web
 from trifix.web.websocket import WebSocketApi, WebSocketApiStatistics, serve_websocket_api
 
 __all__ = [
@@ -17,9 +19,13 @@ __all__ = [
     "ApiError",
     "ApiLimits",
     "ErrorCode",
+    "RecentAlerts",
+    "WebPorts",
     "WebSocketApi",
     "WebSocketApiStatistics",
+    "add_dashboard",
     "json_schema",
     "parse_request",
+    "serve_web",
     "serve_websocket_api",
 ]
