@@ -34,6 +34,7 @@ def test_public_names() -> None:
         "diff",
         "load",
         "load_engine_spec",
+        "load_with_sections",
         "loads",
         "session_spec",
         "to_engine_spec",
