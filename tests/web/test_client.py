@@ -27,7 +27,9 @@ from trifix.trading.messages import NewOrderSingle, Quote
 from trifix.trading.quotes import QuoteState, QuoteView
 from trifix.trading.routing import NoRouteError
 from trifix.trading.updates import Alert, AlertKind, QuoteChanged, SessionChanged
-from trifix.web.client import Client, MarketDataShare, SlowClientError, _trading_error
+from trifix.web.client import Client, SlowClientError
+from trifix.web.context import MarketDataShare
+from trifix.web.errors import trading_error
 from trifix.web.outbox import Outbox
 from trifix.web.protocol import ErrorCode
 
@@ -49,20 +51,20 @@ ORDER = NewOrderSingle(
     ],
 )
 def test_trading_errors_map_to_codes(exc: Exception, code: ErrorCode) -> None:
-    error = _trading_error(exc)
+    error = trading_error(exc)
     assert error.code is code
     assert error.message == str(exc)
 
 
 def test_check_and_breaker_errors_carry_details() -> None:
     failure = CheckFailure("collar", "too far", (("price", Decimal("2")), ("band", "1.9-2.1")))
-    error = _trading_error(PreTradeCheckError("C1", [failure]))
+    error = trading_error(PreTradeCheckError("C1", [failure]))
     assert error.details == {
         "failures": [
             {"check": "collar", "reason": "too far", "values": {"price": "2", "band": "1.9-2.1"}}
         ]
     }
-    error = _trading_error(CircuitOpenError("LP1", BreakerState.HALF_OPEN, None))
+    error = trading_error(CircuitOpenError("LP1", BreakerState.HALF_OPEN, None))
     assert error.code is ErrorCode.BREAKER_OPEN
     assert error.details == {"lp": "LP1", "state": "half_open", "retry_at": None}
 

@@ -287,6 +287,8 @@ async def test_without_a_token_only_loopback_non_browser_clients_change_state() 
         async with connect(desk) as c:  # loopback, no Origin: trusted
             assert await c.ok("auth", token="anything") == {"authorized": True}
             await c.ok("place_order", **order)
+        async with connect(desk, [(b"Authorization", b"Bearer unused")]) as c:
+            await c.ok("place_order", **order)  # no token configured: the header is ignored
         # A page from any origin may watch, but not trade.
         async with connect(desk, [(b"Origin", b"http://elsewhere.example")]) as page:
             await page.ok("get_orders")

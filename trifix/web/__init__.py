@@ -6,7 +6,7 @@ orders, quotes, books and session events as JSON over WebSocket (docs/websocket-
 `HttpApp`; `serve_web` starts both in one call (docs/dashboard.md).
 """
 
-from trifix.web.client import CLOSE_AUTH, CLOSE_SLOW, ApiLimits
+from trifix.web.context import CLOSE_AUTH, CLOSE_SLOW, ApiLimits
 from trifix.web.dashboard import RecentAlerts, add_dashboard
 from trifix.web.protocol import REQUESTS, ApiError, ErrorCode, json_schema, parse_request
 from trifix.web.serve import WebPorts, serve_web

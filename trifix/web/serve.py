@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from trifix.observability.http import build_app, serve_http
 from trifix.runtime import Engine
-from trifix.web.client import ApiLimits
+from trifix.web.context import ApiLimits
 from trifix.web.dashboard import RecentAlerts, add_dashboard
 from trifix.web.surface import GatewaySurface
 from trifix.web.websocket import WebSocketApi

@@ -40,14 +40,8 @@ from trio_websocket import (
 
 from trifix.runtime import Engine
 from trifix.trading.updates import Alert, AlertKind
-from trifix.web.client import (
-    CLOSE_SLOW,
-    ApiContext,
-    ApiLimits,
-    Client,
-    MarketDataShare,
-    SlowClientError,
-)
+from trifix.web.client import Client, SlowClientError
+from trifix.web.context import CLOSE_SLOW, ApiContext, ApiLimits, MarketDataShare
 from trifix.web.outbox import Outbox
 from trifix.web.surface import GatewaySurface
 
@@ -171,7 +165,7 @@ class WebSocketApi:
             return
         authorized = self._trusted(request, origin)
         given = _header(request, b"authorization")
-        if given is not None:
+        if given is not None and self.ctx.token is not None:
             if not self._token_ok(given):
                 await self._refuse(request, 401, "a valid bearer token is required")
                 return
