@@ -186,7 +186,7 @@ class Narrator:
         d = entry.decoded
         if d.garbled is not None:
             self.tally.garbled += 1
-            return [f"garbled frame ignored ({d.garbled.reason}); the sender will resend it"]
+            return [f"garbled frame ignored ({d.garbled.reason}); the next message shows the gap"]
         msg = d.message
         assert msg is not None
         self.tally.messages += 1
