@@ -1,10 +1,12 @@
 """FIX messages: a light view over the wire bytes, with typed access and repeating groups.
 
 A `Message` keeps its fields as two parallel lists in wire order, tags as ASCII byte strings
-(``b"35"``) and values as raw bytes, plus a dict from tag to value for O(1) lookup. Parsing a
-frame is therefore a handful of C-level operations (split, slice, zip) with no per-field Python
-work; conversions (int, Decimal, timestamps...) happen only for the fields the caller reads.
-See docs/decisions/ADR-001-message-representation.md for the measurements behind this.
+(``b"35"``) and values as raw bytes, plus a dict from tag to the position of its value for O(1)
+lookup. Parsed messages of the same *shape* (the same tags in the same order) share that dict,
+so parsing a frame is a handful of C-level operations (split, slice, join, one lookup) with no
+per-field Python work; conversions (int, Decimal, timestamps...) happen only for the fields the
+caller reads. See docs/decisions/ADR-001-message-representation.md and ADR-002 for the
+measurements behind this.
 
 BeginString (8), BodyLength (9) and CheckSum (10) are framing, not fields of the list: the
 encoder writes them and the framer checks them. MsgType (35) is always the first field.
