@@ -17,6 +17,7 @@ import sys
 import typing
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -107,6 +108,10 @@ QUICKFIX: Final[dict[str, str]] = {
     "metrics.port": NONE,
 }
 
+TRIFIX_ONLY: Final = "— (trifix only: QuickFIX is a session engine without a trading gateway)"
+NO_QUICKFIX_BLOCKS: Final = ("trading.", "web.")
+"""Blocks of settings QuickFIX has nothing like; their keys need no entry in `QUICKFIX`."""
+
 _SECTIONS: Final = {  # the heading of docs/configuration.md that explains a block
     "sessions[].ssl": "ssl-and-listentls",
     "listen.tls": "ssl-and-listentls",
@@ -115,6 +120,10 @@ _SECTIONS: Final = {  # the heading of docs/configuration.md that explains a blo
     "sessions[].limits": "limits",
     "sessions[].fix": "fix-session-layer-options",
     "sessions[]": "sessions",
+    "trading.lps[].instruments[]": "trading",
+    "trading.lps[].breaker": "trading",
+    "trading.lps[]": "trading",
+    "web": "web",
 }
 
 
@@ -136,6 +145,7 @@ def _leaf_type(tp: Any) -> str:
         float: "number",
         bool: "boolean",
         timedelta: "duration",
+        Decimal: "decimal (a number, or quoted for an exact price)",
     }
     return names.get(tp, getattr(tp, "__name__", str(tp)))
 
@@ -188,7 +198,7 @@ def render() -> str:
     """The whole page; raises SystemExit when `QUICKFIX` and the schema disagree."""
     rows = list(keys())
     names = [k for k, _t, _d in rows]
-    missing = [k for k in names if k not in QUICKFIX]
+    missing = [k for k in names if k not in QUICKFIX and not k.startswith(NO_QUICKFIX_BLOCKS)]
     stale = [k for k in QUICKFIX if k not in names]
     if missing or stale:
         raise SystemExit(f"QUICKFIX table: missing {missing}, not in the schema {stale}")
@@ -209,7 +219,7 @@ def render() -> str:
     for key, tp, default in rows:
         anchor = _section(key)
         lines.append(
-            f"| `{key}` | {tp} | {default} | {QUICKFIX[key]} | "
+            f"| `{key}` | {tp} | {default} | {QUICKFIX.get(key, TRIFIX_ONLY)} | "
             f"[{anchor.replace('-', ' ')}](configuration.md#{anchor}) |"
         )
     lines += [

@@ -7,6 +7,7 @@ import trifix.config
 
 def test_public_names() -> None:
     assert sorted(trifix.config.__all__) == [
+        "BreakerConfig",
         "ConfigChange",
         "ConfigError",
         "ConfigFileError",
@@ -14,8 +15,10 @@ def test_public_names() -> None:
         "FixOptions",
         "GatewayConfig",
         "HostPort",
+        "InstrumentConfig",
         "InvalidValue",
         "LimitsConfig",
+        "LiquidityProviderConfig",
         "ListenConfig",
         "MetricsConfig",
         "OnChange",
@@ -27,8 +30,10 @@ def test_public_names() -> None:
         "SessionConfig",
         "StoreConfig",
         "TlsConfig",
+        "TradingConfig",
         "TradingHours",
         "ValidationConfig",
+        "WebConfig",
         "WeeklyHours",
         "apply",
         "diff",

@@ -24,18 +24,23 @@ from trifix.config.reload import (
     diff,
 )
 from trifix.config.schema import (
+    BreakerConfig,
     FixOptions,
     GatewayConfig,
     HostPort,
+    InstrumentConfig,
     LimitsConfig,
+    LiquidityProviderConfig,
     ListenConfig,
     MetricsConfig,
     ReconnectionConfig,
     SessionConfig,
     StoreConfig,
     TlsConfig,
+    TradingConfig,
     TradingHours,
     ValidationConfig,
+    WebConfig,
     WeeklyHours,
 )
 from trifix.config.watcher import OnChange, OnError, watch
@@ -43,6 +48,7 @@ from trifix.core.errors import ConfigError
 
 __all__ = [
     "RELOADABLE_SESSION_KEYS",
+    "BreakerConfig",
     "ConfigChange",
     "ConfigError",
     "ConfigFileError",
@@ -50,8 +56,10 @@ __all__ = [
     "FixOptions",
     "GatewayConfig",
     "HostPort",
+    "InstrumentConfig",
     "InvalidValue",
     "LimitsConfig",
+    "LiquidityProviderConfig",
     "ListenConfig",
     "MetricsConfig",
     "OnChange",
@@ -62,8 +70,10 @@ __all__ = [
     "SessionConfig",
     "StoreConfig",
     "TlsConfig",
+    "TradingConfig",
     "TradingHours",
     "ValidationConfig",
+    "WebConfig",
     "WeeklyHours",
     "apply",
     "diff",

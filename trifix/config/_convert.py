@@ -15,6 +15,7 @@ import re
 import typing
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -113,6 +114,20 @@ def _float(value: object, _: object) -> float:
     return number
 
 
+def _decimal(value: object, _: object) -> Decimal:
+    # Prices and quantities: a YAML number or numeric text, kept exact (never through float).
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidValue("expected a number", got=value)
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    try:
+        result = Decimal(text)
+    except InvalidOperation:
+        raise InvalidValue("expected a number", got=value) from None
+    if not result.is_finite():
+        raise InvalidValue("expected a finite number", got=value)
+    return result
+
+
 def _bool(value: object, _: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -191,6 +206,7 @@ for _type, _hook in (
     (str, _str),
     (int, _int),
     (float, _float),
+    (Decimal, _decimal),
     (bool, _bool),
     (date, _date),
     (timedelta, lambda v, _: parse_duration(v)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -35,6 +36,18 @@ def between(low: float | None, high: float | None = None) -> Validator[Any]:
             raise InvalidValue(f"expected {expected}{unit}", key=(attribute.name,), got=number)
 
     return check
+
+
+def positive(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A number (or a duration) above zero; None passes."""
+    if value is None:
+        return
+    number = value.total_seconds() if isinstance(value, timedelta) else value
+    if not number > 0:
+        if isinstance(number, Decimal):  # shown as the number written, not Decimal('0')
+            number = int(number) if number == number.to_integral_value() else float(number)
+        unit = " seconds" if isinstance(value, timedelta) else ""
+        raise InvalidValue(f"expected a number above 0{unit}", key=(attribute.name,), got=number)
 
 
 def name(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:

@@ -10,6 +10,7 @@ that into a message with the file, line and column.
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,18 +25,23 @@ from trifix.runtime.specs import ReconnectPolicy
 
 __all__ = [
     "LOG_LEVELS",
+    "BreakerConfig",
     "FixOptions",
     "GatewayConfig",
     "HostPort",
+    "InstrumentConfig",
     "LimitsConfig",
+    "LiquidityProviderConfig",
     "ListenConfig",
     "MetricsConfig",
     "ReconnectionConfig",
     "SessionConfig",
     "StoreConfig",
     "TlsConfig",
+    "TradingConfig",
     "TradingHours",
     "ValidationConfig",
+    "WebConfig",
     "WeeklyHours",
 ]
 
@@ -350,6 +356,98 @@ class SessionConfig:
         return ()
 
 
+@attrs.frozen(kw_only=True)
+class InstrumentConfig:
+    """`trading.lps[].instruments[]:` reference data the pre-send checks hold orders to."""
+
+    symbol: str = attrs.field(validator=valid.name)
+    tick_size: Decimal = attrs.field(validator=valid.positive)
+    lot_size: Decimal = attrs.field(default=Decimal(1), validator=valid.positive)
+    min_qty: Decimal | None = attrs.field(default=None, validator=valid.positive)
+    max_qty: Decimal | None = attrs.field(default=None, validator=valid.positive)
+    tradable: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.min_qty is not None and self.max_qty is not None and self.min_qty > self.max_qty:
+            raise InvalidValue(
+                f"min_qty {self.min_qty} is above max_qty {self.max_qty}", key=("min_qty",)
+            )
+
+
+@attrs.frozen(kw_only=True)
+class BreakerConfig:
+    """`trading.lps[].breaker:` when the LP's circuit breaker opens and how it recovers."""
+
+    failure_threshold: int = attrs.field(default=5, validator=valid.between(1))
+    window: timedelta = attrs.field(default=timedelta(seconds=60), validator=valid.positive)
+    cool_down: timedelta = attrs.field(default=timedelta(seconds=30), validator=valid.positive)
+    probes: int = attrs.field(default=1, validator=valid.between(1))
+
+
+@attrs.frozen(kw_only=True)
+class LiquidityProviderConfig:
+    """`trading.lps[]:` one LP: its sessions, reference data, checks and breaker."""
+
+    name: str = attrs.field(validator=valid.name)
+    order_session: str | None = None
+    md_session: str | None = None
+    instruments: tuple[InstrumentConfig, ...] = ()
+    collar_percent: Decimal | None = attrs.field(default=None, validator=valid.positive)
+    collar_absolute: Decimal | None = attrs.field(default=None, validator=valid.positive)
+    notional_limit: Decimal | None = attrs.field(default=None, validator=valid.positive)
+    breaker: BreakerConfig = attrs.Factory(BreakerConfig)
+    ack_timeout: timedelta | None = attrs.field(
+        default=timedelta(seconds=10), validator=valid.positive
+    )
+    subscribe: tuple[str, ...] = ()
+    """Symbols to subscribe to (on `md_session`) when the gateway starts."""
+    depth: int = attrs.field(default=1, validator=valid.between(0))
+    """Levels of the subscribed books: 1 is top of book, 0 the full book."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.order_session is None and self.md_session is None:
+            raise InvalidValue(
+                "an LP needs an order_session, an md_session or both (session ids)",
+                key=("order_session",),
+            )
+        if self.subscribe and self.md_session is None:
+            raise InvalidValue(
+                "subscribe needs md_session: the session market data comes on",
+                key=("subscribe",),
+            )
+
+
+@attrs.frozen(kw_only=True)
+class TradingConfig:
+    """`trading:` the trading gateway over the sessions: its LPs."""
+
+    lps: tuple[LiquidityProviderConfig, ...]
+
+    def __attrs_post_init__(self) -> None:
+        if not self.lps:
+            raise InvalidValue("no lps: list at least one", key=("lps",))
+        names: dict[str, int] = {}
+        for index, lp in enumerate(self.lps):
+            if lp.name in names:
+                raise InvalidValue(
+                    f"duplicate LP name {lp.name!r} (also lps[{names[lp.name]}])",
+                    key=("lps", index, "name"),
+                )
+            names[lp.name] = index
+
+
+@attrs.frozen(kw_only=True)
+class WebConfig:
+    """`web:` the dashboard and the WebSocket API (served with /health and /metrics)."""
+
+    enabled: bool = False
+    http_port: int = attrs.field(default=8080, validator=valid.between(0, 65535))
+    ws_port: int = attrs.field(default=8081, validator=valid.between(0, 65535))
+    host: str = attrs.field(default="127.0.0.1", validator=valid.name)
+    token: str | None = None
+    """A bearer token that requests changing state (orders) must carry."""
+
+
 def _upper(value: str) -> str:
     return value.upper()
 
@@ -365,10 +463,13 @@ class GatewayConfig:
         default="INFO", converter=_upper, validator=valid.one_of(*LOG_LEVELS)
     )
     metrics: MetricsConfig = attrs.Factory(MetricsConfig)
+    trading: TradingConfig | None = None
+    web: WebConfig = attrs.Factory(WebConfig)
 
     def __attrs_post_init__(self) -> None:
         if not self.sessions:
             raise InvalidValue("no sessions: list at least one", key=("sessions",))
+        self._check_lp_sessions()
         seen: dict[str, int] = {}
         acceptors: dict[tuple[str, str], int] = {}
         for index, session in enumerate(self.sessions):
@@ -393,6 +494,20 @@ class GatewayConfig:
                     key=("sessions", index, "target_comp_id"),
                 )
             acceptors[pair] = index
+
+    def _check_lp_sessions(self) -> None:
+        if self.trading is None:
+            return
+        known = {s.id for s in self.sessions}
+        for index, lp in enumerate(self.trading.lps):
+            for key in ("order_session", "md_session"):
+                session = getattr(lp, key)
+                if session is not None and session not in known:
+                    raise InvalidValue(
+                        f"no session {session!r}: use one of the sessions' ids "
+                        f"({', '.join(sorted(known))})",
+                        key=("trading", "lps", index, key),
+                    )
 
     @property
     def session_ids(self) -> tuple[str, ...]:
