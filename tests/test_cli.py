@@ -602,6 +602,8 @@ def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     [
         ("simulate", "--sender-comp-id"),
         ("conform", "--simulate"),
+        ("store", "set-seq"),
+        ("replay", "--through"),
     ],
 )
 def test_the_bundled_tools_are_trifix_commands(command: str, expected: str) -> None:

@@ -19,6 +19,8 @@ from simulator.cli import simulate
 from trifix import __version__
 from trifix.core.validate import Validator
 from trifix.tools.decode import LogScanner, Tally, decode, render_json, render_text
+from trifix.tools.replay import replay_command
+from trifix.tools.store import store_app
 
 app = typer.Typer(
     name="trifix",
@@ -305,6 +307,8 @@ app.command(
     help="Run the LP simulator (an acceptor with scripted misbehaviour) from a YAML file or "
     "from flags alone, e.g. --port 9878 --sender-comp-id LP --target-comp-id GW --app echo.",
 )(simulate)
+app.add_typer(store_app)
+app.command("replay")(replay_command)
 app.command(
     "conform",
     help="Run YAML conformance scripts against a FIX engine (any engine, over TCP) and "
