@@ -12,6 +12,8 @@ import trio
 import typer
 
 from conformance.connectors import Connector, TcpTarget, open_tcp_listener
+from conformance.e2e import run_e2e_scripts
+from conformance.e2e_script import E2EScript
 from conformance.report import error_line, result_line, summary_line, write_junit
 from conformance.runner import RunOptions, ScriptResult, run_scripts, select
 from conformance.script import Script, load_scripts
@@ -28,6 +30,13 @@ USAGE_ERROR = 2
 def _usage_error(message: str) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(USAGE_ERROR)
+
+
+def _target_usage_error() -> NoReturn:
+    _usage_error(
+        "give --target HOST:PORT to test an acceptor, --listen [HOST:]PORT to test an "
+        "initiator, or --simulate echo to test the bundled simulator (one of the three)"
+    )
 
 
 def _host_port(value: str, option: str, default_host: str | None) -> tuple[str, int]:
@@ -74,12 +83,9 @@ def main(
 ) -> NoReturn:
     """Run `trifix conform` with its parsed options (see `conformance.cli.conform`)."""
 
-    if sum(x is not None for x in (target, listen, simulate)) != 1:
-        _usage_error(
-            "give --target HOST:PORT to test an acceptor, --listen [HOST:]PORT to test an "
-            "initiator, or --simulate echo to test the bundled simulator (one of the three)"
-        )
-    sim_spec = _simulator_spec(simulate) if simulate is not None else None
+    given = sum(x is not None for x in (target, listen, simulate))
+    if given > 1:
+        _target_usage_error()
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _usage_error(f"no such file or directory: {missing[0]}")
@@ -92,6 +98,12 @@ def main(
     if not scripts:
         what = " matching --filter" if filters else ""
         _usage_error(f"no scripts{what} under {', '.join(map(str, paths))} (*.yaml files)")
+    # e2e scripts start their own simulator and gateway: only session scripts need an engine.
+    e2e_scripts = [s for s in scripts if isinstance(s, E2EScript)]
+    scripts = [s for s in scripts if not isinstance(s, E2EScript)]
+    if scripts and given != 1:
+        _target_usage_error()
+    sim_spec = _simulator_spec(simulate) if simulate is not None and scripts else None
     options = RunOptions(
         step_timeout=timeout,
         script_timeout=script_timeout,
@@ -109,10 +121,16 @@ def main(
             for line in result.transcript:
                 typer.echo(f"    {line}")
 
-    try:
-        results = trio.run(_run, scripts, endpoint, listen is not None, options, report, sim_spec)
-    except OSError as exc:
-        _usage_error(f"cannot listen on {endpoint[0]}:{endpoint[1]}: {exc.strerror or exc}")
+    results: list[ScriptResult] = []
+    if scripts:
+        try:
+            results = trio.run(
+                _run, scripts, endpoint, listen is not None, options, report, sim_spec
+            )
+        except OSError as exc:
+            _usage_error(f"cannot listen on {endpoint[0]}:{endpoint[1]}: {exc.strerror or exc}")
+    if e2e_scripts:
+        results += trio.run(run_e2e_scripts, e2e_scripts, options, report)
     typer.echo(summary_line(results))
     if junit is not None:
         try:

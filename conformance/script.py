@@ -52,6 +52,7 @@ __all__ = [
 
 _HEADER_KEYS: Final = frozenset(
     {
+        "kind",
         "case",
         "title",
         "roles",
@@ -307,6 +308,13 @@ def load_script(path: Path, text: str | None = None) -> Script:
         raise ScriptError(path, exc.line, str(exc)) from None
     if not isinstance(doc, LineDict):
         raise ScriptError(path, 1, "a script is a mapping with 'case' and 'steps'")
+    kind = doc.get("kind", "session")
+    if kind == "e2e":
+        from conformance.e2e_script import build_e2e_script  # it builds on this module
+
+        return build_e2e_script(path, doc)
+    if kind != "session":
+        raise ScriptError(path, doc.line, f"kind: {kind!r} is 'session' (the default) or 'e2e'")
     unknown = sorted(str(k) for k in doc if k not in _HEADER_KEYS)
     if unknown:
         raise ScriptError(
