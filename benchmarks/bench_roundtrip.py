@@ -64,7 +64,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,6 +78,7 @@ from trifix.core.message import Message
 from trifix.core.settings import Role, SessionSettings
 from trifix.core.tags import MsgType, Tag
 from trifix.runtime import EngineSpec, SessionHandle, SessionSpec, open_engine
+from trifix.store import LmdbStore, SessionUpdate
 
 FLOOD_TARGET = 15_000  # orders/s acknowledged, durable store
 P99_DURABLE_TARGET_MS = 1.0  # paced at 1,000/s
@@ -147,10 +148,15 @@ async def serve_acceptor(store: Path, sync: str) -> None:
                 await handle.send(ack(event.message, n))
 
 
-async def serve_echo() -> None:
+async def serve_echo(store_path: Path | None = None, sync: str = "durable") -> None:
+    """Echo server; with `store_path`, every echo is first committed to an LmdbStore."""
+    commit = None if store_path is None else store_committer(store_path, sync, "ECHO")
+
     async def echo(stream: trio.SocketStream) -> None:
         try:
             while data := await stream.receive_some(65536):
+                if commit is not None:
+                    await commit(bytes(data))
                 await stream.send_all(data)
         except trio.BrokenResourceError:
             pass
@@ -161,6 +167,26 @@ async def serve_echo() -> None:
         )
         say(f"PORT {listeners[0].socket.getsockname()[1]}")
         await control(nursery.cancel_scope)
+
+
+def store_committer(path: Path, sync: str, session: str) -> Callable[[bytes], Awaitable[None]]:
+    """A commit of one message as the engine makes it: `LmdbStore.write` in a worker thread
+    (durable) or in place (os)."""
+    store = LmdbStore(path, sync=sync)  # type: ignore[arg-type]
+    store.open_session(session, datetime.now(UTC))
+    seq = itertools.count(1)
+
+    def write(data: bytes) -> None:
+        n = next(seq)
+        store.write([SessionUpdate(session, [(n, data)], next_sender_seq=n + 1)])
+
+    async def commit(data: bytes) -> None:
+        if sync == "os":
+            write(data)
+        else:
+            await trio.to_thread.run_sync(write, data)
+
+    return commit
 
 
 # -- the parent: the initiator and the echo client ---------------------------------------------
@@ -388,6 +414,103 @@ async def trifix_case(
     )
 
 
+async def ping_pong(
+    stream: trio.SocketStream,
+    n: int,
+    rate: float | None,
+    commit: Callable[[bytes], Awaitable[None]] | None = None,
+) -> list[float]:
+    """`n` echoes one at a time (at `rate` per second, or back to back); sorted latencies in
+    µs. With `commit`, each message is committed before it is written, as the engine does."""
+    message = b"x" * ECHO_SIZE
+    clock = time.perf_counter_ns
+    latencies = []
+    start = trio.current_time()
+    for i in range(n):
+        if rate is not None:
+            await trio.sleep_until(start + i / rate)
+        sent = clock()
+        if commit is not None:
+            await commit(message)
+        await stream.send_all(message)
+        got = 0
+        while got < ECHO_SIZE:
+            got += len(await stream.receive_some(65536))
+        latencies.append((clock() - sent) / 1000)
+    return sorted(latencies)
+
+
+@dataclass
+class Floor:
+    """What the hardware allows before any FIX work, one operation each millisecond."""
+
+    commit_durable: Result  # LmdbStore.write of one message, fsync
+    commit_os: Result  # the same, syncing off
+    to_thread: Result  # trio.to_thread.run_sync of a no-op, there and back
+    echo_durable: Result  # the paced echo with a durable commit before each write, both sides
+    echo_os: Result  # the same, syncing off
+
+    def rows(self) -> list[Result]:
+        return [
+            self.commit_durable,
+            self.commit_os,
+            self.to_thread,
+            self.echo_durable,
+            self.echo_os,
+        ]
+
+
+def timed_commits(path: Path, sync: str, n: int) -> list[float]:
+    """`n` commits of one 200-byte message, 1 ms apart, in this (worker) thread; µs each."""
+    store = LmdbStore(path, sync=sync)  # type: ignore[arg-type]
+    try:
+        store.open_session("FLOOR", datetime.now(UTC))
+        message = b"x" * ECHO_SIZE
+        latencies = []
+        for seq in range(1, n + 1):
+            start = time.perf_counter_ns()
+            store.write([SessionUpdate("FLOOR", [(seq, message)], next_sender_seq=seq + 1)])
+            latencies.append((time.perf_counter_ns() - start) / 1000)
+            time.sleep(0.001)  # noqa: TID251 - a worker thread, not trio
+    finally:
+        store.close()
+    return sorted(latencies)
+
+
+async def floor_cases(nursery: trio.Nursery, workdir: Path, count: int) -> Floor:
+    """The floor under the paced rows: a store commit, a thread hop, and the paced echo with a
+    commit on each side (the least a round trip that stores before it writes can take)."""
+    commits = {}
+    for sync in ("durable", "os"):
+        latencies = await trio.to_thread.run_sync(
+            timed_commits, workdir / f"floor-{sync}", sync, count
+        )
+        commits[sync] = Result(f"LMDB commit, {sync}", count, 1000.0, latencies, [], 0, 0)
+    hops = []
+    start = trio.current_time()
+    for i in range(count):
+        await trio.sleep_until(start + i / 1000)
+        sent = time.perf_counter_ns()
+        await trio.to_thread.run_sync(int)
+        hops.append((time.perf_counter_ns() - sent) / 1000)
+    to_thread = Result("to_thread.run_sync, no-op", count, 1000.0, sorted(hops), [], 0, 0)
+    echoes = {}
+    for sync in ("durable", "os"):
+        where = workdir / f"floor-echo-{sync}"
+        child = await Child.start(nursery, "echo", "--store", str(where / "lp"), "--sync", sync)
+        try:
+            stream = await trio.open_tcp_stream("127.0.0.1", child.port)
+            async with stream:
+                commit = store_committer(where / "gw", sync, "ECHO")
+                await ping_pong(stream, WARMUP // 4, 1000.0, commit)
+                latencies = await ping_pong(stream, count, 1000.0, commit)
+        finally:
+            await child.stop()
+        name = f"echo 1,000/s, {sync} commit each side"
+        echoes[sync] = Result(name, count, 1000.0, latencies, [], 0, 0)
+    return Floor(commits["durable"], commits["os"], to_thread, echoes["durable"], echoes["os"])
+
+
 @dataclass
 class Ceiling:
     ping: Result  # one at a time, back to back
@@ -400,30 +523,14 @@ async def echo_cases(nursery: trio.Nursery, count: int, window: int) -> Ceiling:
     """Echo of 200-byte messages against the child's echo server: the transport's ceiling."""
     child = await Child.start(nursery, "echo")
     message = b"x" * ECHO_SIZE
-    clock = time.perf_counter_ns
     try:
         stream = await trio.open_tcp_stream("127.0.0.1", child.port)
         async with stream:
-
-            async def ping_pong(n: int, rate: float | None) -> list[float]:
-                latencies = []
-                start = trio.current_time()
-                for i in range(n):
-                    if rate is not None:
-                        await trio.sleep_until(start + i / rate)
-                    sent = clock()
-                    await stream.send_all(message)
-                    got = 0
-                    while got < ECHO_SIZE:
-                        got += len(await stream.receive_some(65536))
-                    latencies.append((clock() - sent) / 1000)
-                return sorted(latencies)
-
-            await ping_pong(WARMUP, None)
-            latencies = await ping_pong(count, None)
+            await ping_pong(stream, WARMUP, None)
+            latencies = await ping_pong(stream, count, None)
             ping = Result("ping-pong", count, count / (sum(latencies) / 1e6), latencies, [], 0, 0)
             paced_count = count // 4
-            latencies = await ping_pong(paced_count, 1000.0)
+            latencies = await ping_pong(stream, paced_count, 1000.0)
             ping_paced = Result("ping-pong 1,000/s", paced_count, 1000.0, latencies, [], 0, 0)
 
             async def pipelined(n: int, per_write: int) -> float:
@@ -709,7 +816,9 @@ def quickfix_status() -> str:
     )
 
 
-def report(results: list[Result], ceiling: Ceiling, args: argparse.Namespace) -> list[str]:
+def report(
+    results: list[Result], ceiling: Ceiling, floor: Floor, args: argparse.Namespace
+) -> list[str]:
     lines = [
         "trifix order round trip: initiator and acceptor in two processes, TCP on 127.0.0.1",
         f"Python {platform.python_version()} ({platform.python_implementation()}), "
@@ -727,6 +836,13 @@ def report(results: list[Result], ceiling: Ceiling, args: argparse.Namespace) ->
         else:
             lat = "       -        -        -"
         lines.append(f"  {c.name:<26} {c.rate:>11,.0f}   {lat}")
+    lines += [
+        "",
+        "floor: one operation each millisecond (the paced rows' best case)",
+        "  operation                                 p50 ms   p99 ms p99.9 ms",
+    ]
+    for f in floor.rows():
+        lines.append(f"  {f.name:<40} {f.p(50):8.3f} {f.p(99):8.3f} {f.p(99.9):8.3f}")
     lines += [
         "",
         "store    load            orders   acked/s    p50 ms   p99 ms p99.9 ms  sched p99 ms"
@@ -766,6 +882,9 @@ def report(results: list[Result], ceiling: Ceiling, args: argparse.Namespace) ->
         f"p50 paced 1,000/s, durable, vs the echo paced 1,000/s: "
         f"{p1000.p(50) / ceiling.ping_paced.p(50):.1f}x "
         f"({p1000.p(50):.3f} against {ceiling.ping_paced.p(50):.3f} ms)",
+        f"p99 paced 1,000/s against its floor (the paced echo with a commit each side): "
+        f"durable {p1000.p(99):.3f} against {floor.echo_durable.p(99):.3f} ms, syncing off "
+        f"{by_name['os paced 1,000/s'].p(99):.3f} against {floor.echo_os.p(99):.3f} ms",
     ]
     if "quickfix flood" in by_name:
         qf_flood, qf_1000 = by_name["quickfix flood"], by_name["quickfix paced 1,000/s"]
@@ -795,6 +914,10 @@ async def run(args: argparse.Namespace) -> None:
         async with trio.open_nursery() as nursery:
             ceiling = await echo_cases(nursery, 2_000 if quick else 20_000, args.window)
             print(f"  ... echo: {ceiling.pipelined.rate:,.0f}/s pipelined", file=sys.stderr)
+            floor = await floor_cases(nursery, workdir, 500 if quick else 3_000)
+            print(
+                f"  ... floor: durable echo p99 {floor.echo_durable.p(99):.3f} ms", file=sys.stderr
+            )
             for case in args.case or ALL_CASES:
                 sync, load = case.split(":")
                 count = flood_count if load == "flood" else int(paced_seconds * int(load))
@@ -817,7 +940,7 @@ async def run(args: argparse.Namespace) -> None:
                 f"{r.cpu_here_us:.1f} + {r.cpu_child_us:.1f} µs/order"
             )
         return
-    print("\n".join(report(results, ceiling, args)))
+    print("\n".join(report(results, ceiling, floor, args)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -848,7 +971,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.serve == "quickfix-acceptor":
         job = functools.partial(serve_quickfix_acceptor, args.store)
     elif args.serve == "echo":
-        job = functools.partial(trio.run, serve_echo)
+        job = functools.partial(trio.run, serve_echo, args.store, args.sync)
     else:
         job = functools.partial(trio.run, run, args)
     if args.profile is None:

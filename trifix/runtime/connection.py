@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from trifix.core.events import Disconnected, Event, LoggedOn, ResendRequested
+from trifix.core.events import (
+    AppMessageReceived,
+    Disconnected,
+    Event,
+    LoggedOn,
+    ResendRequested,
+)
 
 if TYPE_CHECKING:
     from trifix.runtime.handle import SessionHandle
@@ -101,19 +107,34 @@ class Connection:
 
     async def _reader(self) -> None:
         core = self._core
+        handle = self.handle
         while core.is_connected:
             try:
                 data = bytes(await self.stream.receive_some(_READ_SIZE))
             except _TRANSPORT_ERRORS as exc:
-                self.handle._note_error(f"read failed: {exc!r}")
+                handle._note_error(f"read failed: {exc!r}")
                 data = b""
-            self.handle._stats_in(data)
-            core.receive_data(data, self.handle.clock())
+            now = handle.clock()
+            handle._stats_in(data, now)
+            core.receive_data(data, now)
             self.notify(dispatch=False)
             # Deliver what these bytes produced before reading more: a slow application
             # back-pressures the peer, and no task switch stands between bytes and events.
-            async with self._dispatch_lock:
-                await self._dispatch_pending()
+            await self._deliver_all()
+
+    async def _deliver_all(self) -> None:
+        """Deliver every pending event, holding the dispatch lock; no task switch unless the
+        lock is taken or the application's channel is full (the reader's next receive and
+        the dispatcher's next wait are the checkpoints)."""
+        lock = self._dispatch_lock
+        try:
+            lock.acquire_nowait()
+        except trio.WouldBlock:
+            await lock.acquire()
+        try:
+            await self._dispatch_pending()
+        finally:
+            lock.release()
 
     async def _writer(self) -> None:
         core = self._core
@@ -153,8 +174,7 @@ class Connection:
     async def _dispatcher(self) -> None:
         """Delivers the events of core calls made outside the reader (sends, timers)."""
         while True:
-            async with self._dispatch_lock:
-                await self._dispatch_pending()
+            await self._deliver_all()
             await self._dispatch_wake.wait()
             self._dispatch_wake = trio.Event()
 
@@ -169,6 +189,9 @@ class Connection:
 
     async def _dispatch(self, event: Event) -> None:
         handle = self.handle
+        if type(event) is AppMessageReceived:  # the common case, first
+            await handle._deliver(event)
+            return
         if isinstance(event, ResendRequested):
             await self._replay(event)
         elif isinstance(event, LoggedOn):
