@@ -36,19 +36,23 @@ runner = CliRunner()
 
 def test_demo_shows_logon_orders_and_market_data(tmp_path: Path) -> None:
     store = tmp_path / "store"
-    result = runner.invoke(app, ["run", "--no-ui", "--duration", "3", "--store-dir", str(store)])
+    args = ["run", "--no-ui", "--duration", "3", "--store-dir", str(store), "--web-port", "0"]
+    result = runner.invoke(app, [*args, "--ws-port", "0"])
     assert result.exit_code == 0, result.output
     log = result.stderr
     assert "embedded LP listening on 127.0.0.1:" in log
+    assert re.search(r"run  dashboard: http://127\.0\.0\.1:\d+/ \(WebSocket API on ws://", log)
     assert "LP   logged on (heartbeat 10 s, sequence numbers reset)" in log
     assert "<- MarketDataSnapshot EURUSD 1.08500 / 1.08510" in log
     assert "<- MarketDataSnapshot GBPUSD 1.26500 / 1.26515" in log
     # A market order fills at the offer of the moment: the seeded random walk may have ticked.
     assert re.search(r"<- ExecutionReport ORD-1 Fill 1000000 @ 1\.08\d{3}\n", log), log
     assert "<- ExecutionReport ORD-2 Fill 500000 @ 1.26450" in log
-    assert "<- ExecutionReport ORD-3a Replaced (was ORD-3): buy 3000000 EURUSD" in log
-    assert "<- ExecutionReport ORD-3b Canceled" in log
-    assert "<- OrderCancelReject ORD-1x: cancel of ORD-1 refused (too late" in log
+    # The replace and the cancel go through the gateway, which names their ClOrdIDs itself.
+    assert re.search(r"<- ExecutionReport \S+ Replaced \(was ORD-3\): buy 3000000 EURUSD", log)
+    assert re.search(r"<- ExecutionReport \S+ Canceled", log)
+    assert "-> cancel ORD-1 (already filled)" in log
+    assert "refused by the gateway before sending" in log  # never sent: the LP needs no reject
     assert "run  market data: EURUSD " in log  # the incrementals, summarised each second
     assert "3 s elapsed: logging out" in log
     assert "LP   <- Logout" in log
@@ -111,9 +115,11 @@ def test_with_a_config_runs_its_sessions_and_no_demo(
 ) -> None:
     seen: list[Path] = []
 
-    def load(path: Path) -> tuple[EngineSpec, running.TelemetryOptions]:
+    def load(path: Path) -> running.GatewaySetup:
         seen.append(path)
-        return _acceptor_only(tmp_path / "from-config"), running.TelemetryOptions()
+        return running.GatewaySetup(
+            _acceptor_only(tmp_path / "from-config"), running.TelemetryOptions()
+        )
 
     monkeypatch.setattr(running, "load_gateway_config", load)
     store = tmp_path / "override"
@@ -148,7 +154,9 @@ def test_a_store_in_use_is_reported_with_exit_code_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        running, "load_gateway_config", lambda path: (_acceptor_only(), running.TelemetryOptions())
+        running,
+        "load_gateway_config",
+        lambda path: running.GatewaySetup(_acceptor_only(), running.TelemetryOptions()),
     )
     held = LmdbStore(tmp_path)
     try:
@@ -364,6 +372,56 @@ def test_the_config_metrics_block_turns_the_endpoints_on(tmp_path: Path) -> None
         "  - id: CLIENT\n    sender_comp_id: GATEWAY\n    target_comp_id: CLIENT\n"
         "    role: acceptor\nlisten:\n  port: 0\n"
     )
-    spec, telemetry = running.load_gateway_config(path)
-    assert [s.id for s in spec.sessions] == ["CLIENT"]
-    assert (telemetry.http_port, telemetry.log_level) == (9999, "WARNING")
+    setup = running.load_gateway_config(path)
+    assert [s.id for s in setup.spec.sessions] == ["CLIENT"]
+    assert (setup.telemetry.http_port, setup.telemetry.log_level) == (9999, "WARNING")
+    assert (setup.trading, setup.web) == (None, None)
+
+
+async def test_a_config_with_trading_and_web_runs_the_gateway_and_dashboard(
+    tmp_path: Path,
+) -> None:
+    from simulator import run_mini_lp
+    from tests.observability.conftest import http_get
+    from trifix.runtime import open_engine
+
+    lp_spec = EngineSpec(
+        [SessionSpec("GW", SessionSettings("LP", "GW", Role.ACCEPTOR))], listen_port=0
+    )
+    async with open_engine(lp_spec) as lp, trio.open_nursery() as nursery:
+        nursery.start_soon(run_mini_lp, lp, "GW")
+        path = tmp_path / "gw.yaml"
+        path.write_text(
+            "store: {path: null}\n"
+            "sessions:\n"
+            f"  - {{id: LP1, host: 127.0.0.1, port: {lp.listen_port}, sender_comp_id: GW,"
+            " target_comp_id: LP, fix: {reset_on_logon: true}}\n"
+            "trading:\n"
+            "  lps:\n"
+            "    - name: LP1\n"
+            "      order_session: LP1\n"
+            "      md_session: LP1\n"
+            "      subscribe: [EURUSD]\n"
+            "      instruments: [{symbol: EURUSD, tick_size: '0.00001', lot_size: 1000}]\n"
+            "web: {enabled: true, http_port: 0, ws_port: 0}\n"
+        )
+        setup = running.load_gateway_config(path)
+        assert setup.trading is not None
+        assert [lp.name for lp in setup.trading.lps] == ["LP1"]
+        options = running.RunOptions(setup.spec, ui=False, trading=setup.trading, web=setup.web)
+        runner_ = running._Runner(options, Console(file=io.StringIO()), lambda _: None)
+        async with trio.open_nursery() as inner:
+            inner.start_soon(runner_.main)
+            recent = runner_.tracker.recent
+            with trio.fail_after(10):
+                while not any("MarketDataSnapshot EURUSD" in line for line in recent):  # noqa: ASYNC110
+                    await trio.sleep(0.01)
+            line = next(line for line in recent if "dashboard: http://" in line)
+            port = int(line.split("dashboard: http://127.0.0.1:")[1].split("/")[0])
+            status, _, body = await http_get(port, "/api/sessions")
+            assert status == 200
+            assert b"LP1" in body
+            status, _, _ = await http_get(port, "/")
+            assert status == 200
+            runner_.request_stop("test over")
+        nursery.cancel_scope.cancel()

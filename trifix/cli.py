@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 
@@ -18,6 +18,9 @@ from conformance.cli import conform
 from simulator.cli import simulate
 from trifix import __version__
 from trifix.core.validate import Validator
+
+if TYPE_CHECKING:
+    from trifix.tools.run import GatewaySetup, WebOptions
 from trifix.tools.decode import LogScanner, Tally, decode, render_json, render_text
 from trifix.tools.replay import replay_command
 from trifix.tools.store import store_app
@@ -243,6 +246,36 @@ def run_command(
             "trifix[otlp] extra).",
         ),
     ] = "off",
+    web: Annotated[
+        bool | None,
+        typer.Option(
+            "--web/--no-web",
+            help="Serve the dashboard and the WebSocket API (with /health and /metrics). "
+            "[default: on for the demo, else the configuration's web block]",
+            show_default=False,
+        ),
+    ] = None,
+    web_port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="The dashboard's port (0 picks a free one). [default: 8080, or the "
+            "configuration's]",
+            show_default=False,
+        ),
+    ] = None,
+    ws_port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="The WebSocket API's port. [default: 8081, or the configuration's]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the gateway. With no CONFIG, it connects to an embedded simulated LP and shows
     market data, orders, replaces and cancels working end to end.
@@ -256,7 +289,12 @@ def run_command(
 
     from trifix.core.errors import ConfigError, StoreError
     from trifix.observability import OtlpMissingError
-    from trifix.tools.run import RunOptions, TelemetryOptions, load_gateway_config, run
+    from trifix.tools.run import (
+        RunOptions,
+        TelemetryOptions,
+        load_gateway_config,
+        run,
+    )
 
     if log_format not in ("console", "json"):
         _usage_error(f"--log-format {log_format!r}: use 'console' or 'json'", "run")
@@ -266,9 +304,9 @@ def run_command(
     if log_level is not None and level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         _usage_error(f"--log-level {log_level!r}: use DEBUG, INFO, WARNING or ERROR", "run")
     try:
-        spec, configured = (
-            (None, TelemetryOptions()) if config is None else load_gateway_config(Path(config))
-        )
+        setup = None if config is None else load_gateway_config(Path(config))
+        spec = None if setup is None else setup.spec
+        configured = TelemetryOptions() if setup is None else setup.telemetry
         telemetry = TelemetryOptions(
             http_port=http_port if http_port is not None else configured.http_port,
             http_host=http_host,
@@ -293,12 +331,38 @@ def run_command(
             duration,
             config_path=None if config is None else Path(config),
             telemetry=telemetry if wanted else None,
+            trading=None if setup is None else setup.trading,
+            web=_web_options(setup, web, web_port, ws_port, http_host, token),
         )
         code = run(options, console=Console(), log=lambda line: typer.echo(line, err=True))
     except (ConfigError, StoreError, OtlpMissingError) as exc:
         typer.echo(f"trifix run: {exc}", err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(code)
+
+
+def _web_options(
+    setup: GatewaySetup | None,
+    web: bool | None,
+    web_port: int | None,
+    ws_port: int | None,
+    host: str,
+    token: str | None,
+) -> WebOptions | None:
+    """The dashboard's settings: the configuration's, changed by the flags; on for the demo."""
+    from trifix.tools.run import WebOptions
+
+    configured = WebOptions() if setup is None else setup.web
+    enabled = web if web is not None else (setup is None or configured is not None)
+    if not enabled:
+        return None
+    base = configured or WebOptions(host=host, token=token)
+    return WebOptions(
+        http_port=web_port if web_port is not None else base.http_port,
+        ws_port=ws_port if ws_port is not None else base.ws_port,
+        host=base.host,
+        token=token if token is not None else base.token,
+    )
 
 
 # The bundled tools: their options live with them, their work is imported when they run.

@@ -17,50 +17,50 @@ cancels everything at once.
 
 from __future__ import annotations
 
-import math
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import trio
 from rich.console import Console
 from rich.live import Live
 
 from trifix.core.errors import ConfigError
-from trifix.core.message import Message
 from trifix.core.settings import Role, SessionSettings
-from trifix.core.tags import (
-    MDEntryType,
-    MDUpdateType,
-    MsgType,
-    OrdType,
-    Side,
-    SubscriptionRequestType,
-    Tag,
-)
 from trifix.observability import Telemetry, TelemetrySettings, observe, serve_http, setup
 from trifix.runtime import (
     Engine,
     EngineSpec,
-    NotLoggedOnError,
     ReconnectPolicy,
     SessionHandle,
     SessionSpec,
     open_engine,
     system_clock,
 )
-from trifix.tools.live import REFRESH, Quote, RateMeter, Tracker, render
+from trifix.tools.gateway_run import (
+    DEMO_LP,
+    Subscriptions,
+    TrackerObserver,
+    TradingDemo,
+    lp_configs,
+)
+from trifix.tools.live import REFRESH, RateMeter, Tracker, render
+from trifix.trading import Gateway, LPConfig, open_gateway
+from trifix.web import serve_web
 
 __all__ = [
     "DEMO_SYMBOLS",
     "ConfigUnavailableError",
+    "GatewaySetup",
     "RunOptions",
     "TelemetryOptions",
+    "TradingOptions",
+    "WebOptions",
     "load_config",
     "load_gateway_config",
     "run",
@@ -100,6 +100,41 @@ class TelemetryOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class WebOptions:
+    """The dashboard and the WebSocket API (with /health and /metrics on `http_port`).
+
+    Attributes:
+        http_port: the dashboard's port (0 picks a free one).
+        ws_port: the WebSocket API's port (0 picks a free one).
+        host: the address both bind to.
+        token: a bearer token that requests changing state must carry.
+    """
+
+    http_port: int = 8080
+    ws_port: int = 8081
+    host: str = "127.0.0.1"
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradingOptions:
+    """The trading gateway over the engine's sessions: its LPs and start-up subscriptions."""
+
+    lps: tuple[LPConfig, ...]
+    subscriptions: tuple[Subscriptions, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySetup:
+    """Everything a configuration file asks `trifix run` for."""
+
+    spec: EngineSpec
+    telemetry: TelemetryOptions
+    trading: TradingOptions | None = None
+    web: WebOptions | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunOptions:
     """What `trifix run` was asked to do.
 
@@ -111,6 +146,9 @@ class RunOptions:
         config_path: the configuration file `spec` came from; it is watched, and reloadable
             edits (schedules, reconnection, limits, enabling, new sessions) apply while running.
         telemetry: logs, metrics, traces and the HTTP endpoints; None leaves them off.
+        trading: the trading gateway's LPs; None runs the sessions without one (the demo
+            always has its own).
+        web: serve the dashboard and the WebSocket API (needs a gateway); None does not.
     """
 
     spec: EngineSpec | None = None
@@ -119,10 +157,13 @@ class RunOptions:
     duration: float | None = None
     config_path: Path | None = None
     telemetry: TelemetryOptions | None = None
+    trading: TradingOptions | None = None
+    web: WebOptions | None = None
 
 
-def load_gateway_config(path: Path) -> tuple[EngineSpec, TelemetryOptions]:
-    """The engine, and the telemetry its ``log_level`` and ``metrics`` blocks ask for.
+def load_gateway_config(path: Path) -> GatewaySetup:
+    """The engine, the telemetry its ``log_level`` and ``metrics`` blocks ask for, and the
+    trading gateway and web endpoints of its ``trading`` and ``web`` blocks.
 
     Raises:
         ConfigUnavailableError: `trifix.config` is not installed.
@@ -140,7 +181,13 @@ def load_gateway_config(path: Path) -> tuple[EngineSpec, TelemetryOptions]:
         http_port=config.metrics.port if config.metrics.enabled else None,
         log_level=config.log_level,
     )
-    return to_engine_spec(config), telemetry
+    lps, subscriptions = lp_configs(config)
+    trading = TradingOptions(tuple(lps), tuple(subscriptions)) if lps else None
+    web = config.web
+    web_options = (
+        WebOptions(web.http_port, web.ws_port, web.host, web.token) if web.enabled else None
+    )
+    return GatewaySetup(to_engine_spec(config), telemetry, trading, web_options)
 
 
 def load_config(path: Path) -> EngineSpec:
@@ -177,155 +224,6 @@ def _demo_specs(store_dir: Path) -> tuple[EngineSpec, Callable[[int], EngineSpec
         return EngineSpec([session], store_path=store_dir)
 
     return lp, gateway
-
-
-class _Demo:
-    """The demo flows on the gateway's session "LP": market data, then a few orders."""
-
-    def __init__(self, handle: SessionHandle, tracker: Tracker, pause: float) -> None:
-        self.handle = handle
-        self.tracker = tracker
-        self.pause = pause
-        self.orders_done = False
-
-    async def run(self) -> None:
-        sid = self.handle.id
-        logged_on = self.tracker.logged_on
-        while True:
-            # Wait for the tracker too, so the log tells the logon before what the demo sends.
-            await self.handle.wait_logged_on()
-            await self.tracker.wait_until(lambda: sid in logged_on, math.inf)
-            try:
-                await self._subscribe()
-                if not self.orders_done:
-                    await self._orders()
-                    self.orders_done = True
-            except NotLoggedOnError:
-                pass  # the session dropped: start over once it is back
-            await self.handle.wait_disconnected()
-            await self.tracker.wait_until(lambda: sid not in logged_on, math.inf)
-
-    async def _send(self, msg: Message, text: str) -> None:
-        await self.handle.send(msg)
-        self.tracker.sent(self.handle.id, msg, text)
-
-    async def _subscribe(self) -> None:
-        msg = Message.new(
-            MsgType.MARKET_DATA_REQUEST,
-            (Tag.MD_REQ_ID, "MD-1"),
-            (Tag.SUBSCRIPTION_REQUEST_TYPE, SubscriptionRequestType.SNAPSHOT_AND_UPDATES),
-            (Tag.MARKET_DEPTH, 1),
-            (Tag.MD_UPDATE_TYPE, MDUpdateType.INCREMENTAL_REFRESH),
-        )
-        msg.add_group(
-            Tag.NO_MD_ENTRY_TYPES,
-            [[(Tag.MD_ENTRY_TYPE, t)] for t in (MDEntryType.BID, MDEntryType.OFFER)],
-        )
-        msg.add_group(Tag.NO_RELATED_SYM, [[(Tag.SYMBOL, s)] for s in DEMO_SYMBOLS])
-        await self._send(msg, f"MD-1: {' '.join(DEMO_SYMBOLS)}, top of book, streaming")
-        book = self.tracker.book
-        await self.tracker.wait_until(
-            lambda: all(book.get(s, Quote()).bid for s in DEMO_SYMBOLS), _ANSWER_TIMEOUT
-        )
-
-    async def _step(self, msg: Message, text: str, done: Callable[[], bool]) -> None:
-        await trio.sleep(self.pause)
-        await self._send(msg, text)
-        if not await self.tracker.wait_until(done, _ANSWER_TIMEOUT):
-            self.tracker.log(self.handle.id, f"no answer within {_ANSWER_TIMEOUT:.0f} s")
-
-    def _status(self, cl_ord_id: str) -> str:
-        """The status of the order whose latest ClOrdID is `cl_ord_id`, once answered."""
-        if cl_ord_id in self.tracker.answered:
-            for row in self.tracker.orders.values():
-                if row.cl_ord_id == cl_ord_id:
-                    return row.status
-        return ""
-
-    async def _orders(self) -> None:
-        book = self.tracker.book
-        gbp_bid = Decimal(book.get("GBPUSD", Quote()).bid or "1.26500")
-        eur_bid = Decimal(book.get("EURUSD", Quote()).bid or "1.08500")
-        away = (eur_bid * Decimal("0.99")).quantize(Decimal("0.00001"))
-        closer = (eur_bid * Decimal("0.995")).quantize(Decimal("0.00001"))
-        marketable = gbp_bid - Decimal("0.00050")
-        filled = {"filled"}
-        now = self.handle.clock()  # TransactTime of every demo order: when the demo started
-        await self._step(
-            _order(now, "ORD-1", Side.BUY, 1_000_000, "EURUSD"),
-            "ORD-1: buy 1000000 EURUSD at market",
-            lambda: self._status("ORD-1") in filled,
-        )
-        await self._step(
-            _order(now, "ORD-2", Side.SELL, 500_000, "GBPUSD", marketable),
-            f"ORD-2: sell 500000 GBPUSD limit {marketable} (marketable)",
-            lambda: self._status("ORD-2") in filled,
-        )
-        await self._step(
-            _order(now, "ORD-3", Side.BUY, 2_000_000, "EURUSD", away),
-            f"ORD-3: buy 2000000 EURUSD limit {away} (rests)",
-            lambda: self._status("ORD-3") == "new",
-        )
-        await self._step(
-            _amend(
-                now,
-                MsgType.ORDER_CANCEL_REPLACE_REQUEST,
-                "ORD-3a",
-                "ORD-3",
-                "EURUSD",
-                3_000_000,
-                closer,
-            ),
-            f"ORD-3a: replace ORD-3 with buy 3000000 at {closer}",
-            lambda: self._status("ORD-3a") == "new",
-        )
-        await self._step(
-            _amend(now, MsgType.ORDER_CANCEL_REQUEST, "ORD-3b", "ORD-3a", "EURUSD"),
-            "ORD-3b: cancel ORD-3a",
-            lambda: self._status("ORD-3b") == "canceled",
-        )
-        await self._step(
-            _amend(now, MsgType.ORDER_CANCEL_REQUEST, "ORD-1x", "ORD-1", "EURUSD"),
-            "ORD-1x: cancel ORD-1 (already filled: expect a reject)",
-            lambda: "ORD-1x" in self.tracker.answered,
-        )
-
-
-def _order(
-    now: datetime, cl_ord_id: str, side: Side, qty: int, symbol: str, price: Decimal | None = None
-) -> Message:
-    msg = Message.new(
-        MsgType.NEW_ORDER_SINGLE,
-        (Tag.CL_ORD_ID, cl_ord_id),
-        (Tag.SYMBOL, symbol),
-        (Tag.SIDE, side),
-        (Tag.TRANSACT_TIME, now),
-        (Tag.ORDER_QTY, qty),
-        (Tag.ORD_TYPE, OrdType.MARKET if price is None else OrdType.LIMIT),
-    )
-    return msg if price is None else msg.set(Tag.PRICE, price)
-
-
-def _amend(
-    now: datetime,
-    kind: MsgType,
-    cl_ord_id: str,
-    orig: str,
-    symbol: str,
-    qty: int = 0,
-    price: Decimal | None = None,
-) -> Message:
-    msg = Message.new(
-        kind,
-        (Tag.ORIG_CL_ORD_ID, orig),
-        (Tag.CL_ORD_ID, cl_ord_id),
-        (Tag.SYMBOL, symbol),
-        (Tag.SIDE, Side.BUY),
-        (Tag.TRANSACT_TIME, now),
-    )
-    if kind == MsgType.ORDER_CANCEL_REPLACE_REQUEST:
-        msg.set(Tag.ORDER_QTY, qty).set(Tag.ORD_TYPE, OrdType.LIMIT).set(Tag.PRICE, price)
-    return msg
 
 
 class _Runner:
@@ -448,53 +346,107 @@ class _Runner:
         labels: Mapping[str, str] | None = None,
         demo: bool = False,
     ) -> None:
-        """Run `engine`'s sessions (and the demo) until a stop is requested."""
+        """Run `engine`'s sessions (with the trading gateway, and the demo) until a stop is
+        requested."""
+        trading = self.options.trading
+        if demo:
+            trading = TradingOptions((LPConfig(DEMO_LP, order_session="LP", md_session="LP"),))
+        owned = _gateway_sessions(trading)
         handles = list(engine.sessions.values())
         for handle in handles:
+            if handle.id in owned:  # the gateway reads these: watch, do not take
+                handle.add_observer(TrackerObserver(self.tracker))
+                continue
             scope = trio.CancelScope()
             self._drain_scopes.append(scope)
             drains.start_soon(self._drain, handle, scope)
-        async with trio.open_nursery() as work:
-            await self._observe(engine, work)
-            if demo:
-                work.start_soon(_Demo(engine.session("LP"), self.tracker, pause=0.2).run)
+        async with trio.open_nursery() as work, self._open_gateway(engine, trading) as gateway:
+            await self._observe(engine, work, gateway)
+            if gateway is not None:
+                for sub in trading.subscriptions if trading is not None else ():
+                    await gateway.subscribe(sub.symbols, depth=sub.depth, lps=[sub.lp])
+                if demo:
+                    show = TradingDemo(
+                        gateway, engine.session("LP"), self.tracker, DEMO_SYMBOLS, pause=0.2
+                    )
+                    work.start_soon(show.run)
             work.start_soon(self._show, [*handles, *also_shown], title, labels or {})
             await self.stopping.wait()
             work.cancel_scope.cancel()
         self.tracker.emit = self.log  # the live view is gone: report the shutdown as lines
 
-    async def _observe(self, engine: Engine, work: trio.Nursery) -> None:
-        """Logs, metrics and spans for `engine`, and the health and metrics endpoints."""
-        telemetry, options = self.telemetry, self.options.telemetry
-        if telemetry is None or options is None:
+    @asynccontextmanager
+    async def _open_gateway(
+        self, engine: Engine, trading: TradingOptions | None
+    ) -> AsyncIterator[Gateway | None]:
+        if trading is None:
+            yield None
             return
-        await work.start(observe, engine, telemetry)
-        if options.http_port is None:
+        metrics = self.telemetry.metrics if self.telemetry is not None else None
+        async with open_gateway(
+            engine,
+            trading.lps,
+            on_order_ack=metrics.record_order_ack if metrics is not None else None,
+            on_tick=metrics.record_tick if metrics is not None else None,
+        ) as gateway:
+            yield gateway
+
+    async def _observe(self, engine: Engine, work: trio.Nursery, gateway: Gateway | None) -> None:
+        """Logs, metrics and spans for `engine`; the health and metrics endpoints, or the
+        dashboard and the WebSocket API (which serve /health and /metrics too)."""
+        telemetry, options = self.telemetry, self.options.telemetry
+        if telemetry is not None:
+            await work.start(observe, engine, telemetry)
+        registry = telemetry.registry if telemetry is not None else None
+        web = self.options.web
+        if web is not None and gateway is not None:
+            serve_dashboard = partial(
+                serve_web,
+                gateway,
+                engine,
+                registry,
+                http_port=web.http_port,
+                ws_port=web.ws_port,
+                host=web.host,
+                token=web.token,
+            )
+            ports = await self._start_server(work, serve_dashboard, f"{web.host}:{web.http_port}")
+            if ports is not None:
+                url = f"http://{web.host}:{ports.http}"
+                self.tracker.log(
+                    "run",
+                    f"dashboard: {url}/ (WebSocket API on ws://{web.host}:{ports.ws}/), "
+                    f"health: {url}/health",
+                )
+            return
+        if options is None or options.http_port is None:
             return
         serve = partial(
             serve_http,
             engine,
-            registry=telemetry.registry,
+            registry=registry,
             host=options.http_host,
             port=options.http_port,
             token=options.token,
         )
+        port = await self._start_server(work, serve, f"{options.http_host}:{options.http_port}")
+        if port is not None:
+            url = f"http://{options.http_host}:{port}"
+            self.tracker.log("run", f"health: {url}/health, metrics: {url}/metrics")
+
+    async def _start_server(
+        self, work: trio.Nursery, serve: Callable[..., Awaitable[None]], where: str
+    ) -> Any:
+        """Start `serve` in `work`; None (and a line saying why) when it cannot bind."""
         failure: BaseException | None = None
-        port = 0
         try:
-            port = await work.start(serve)
+            return await work.start(serve)
         except* OSError as group:  # the server's nursery wraps a failed bind in groups
             failure = group.exceptions[0]
             while isinstance(failure, BaseExceptionGroup):
                 failure = failure.exceptions[0]
-        if failure is not None:
-            where = f"{options.http_host}:{options.http_port}"
-            self.tracker.log(
-                "run", f"not serving /health and /metrics on {where}: {failure} (pick another port)"
-            )
-            return
-        url = f"http://{options.http_host}:{port}"
-        self.tracker.log("run", f"health: {url}/health, metrics: {url}/metrics")
+        self.tracker.log("run", f"not serving HTTP on {where}: {failure} (pick another port)")
+        return None
 
     def _summary(self, engine: Engine) -> None:
         for handle in engine.sessions.values():
@@ -562,6 +514,14 @@ class _Runner:
         except (ConfigError, OSError) as exc:  # cannot even read it now: run without reloads
             self.tracker.log("config", f"not watching {path} for changes: {exc}")
             task_status.started()
+
+
+def _gateway_sessions(trading: TradingOptions | None) -> frozenset[str]:
+    """The sessions a gateway with `trading`'s LPs reads itself."""
+    if trading is None:
+        return frozenset()
+    ids = {lp.order_session for lp in trading.lps} | {lp.md_session for lp in trading.lps}
+    return frozenset(i for i in ids if i is not None)
 
 
 def _setup_telemetry(options: TelemetryOptions) -> Telemetry:
