@@ -446,3 +446,41 @@ async def test_trade_quote_refused_before_the_quote_is_used(
         assert sent.get_str(Tag.QUOTE_ID) == "Q1"
         stats = gw.statistics().lps["A"]
         assert stats.to_json()["orders"] == 2
+
+
+async def test_orders_outside_the_lps_trading_hours_are_refused(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The desk trades 10:00-17:00 UTC on a round-the-clock FIX session; the clock starts 09:00.
+    from datetime import time
+
+    from trifix.runtime.schedule import Schedule
+
+    hours = Schedule.daily(time(10), time(17))
+    async with fake_desk([LPConfig("A", "LPA", trading_hours=hours)]) as desk:
+        with pytest.raises(PreTradeCheckError, match="outside trading hours") as info:
+            await desk.gw.place(limit("C1"), lp="A")
+        assert [f.check for f in info.value.failures] == ["trading_hours"]
+        assert "it opens at 2026-11-25T10:00:00+00:00" in str(info.value)
+        await trio.sleep(3600)
+        view = await desk.gw.place(limit("C1"), lp="A")
+        assert view.state is S.PENDING_NEW
+
+
+async def test_an_order_session_with_a_schedule_gives_the_trading_hours() -> None:
+    from datetime import time
+
+    from trifix.runtime.schedule import Schedule
+    from trifix.trading.gateway_lp import _build_checks
+    from trifix.trading.orders import OrderTracker
+
+    class Handle:
+        def __init__(self, schedule: Schedule) -> None:
+            self.spec = type("Spec", (), {"schedule": schedule})()
+
+    hours = Schedule.daily(time(10), time(17))
+    config = LPConfig("A", "LPA")
+    names = [c.name for c in _build_checks(config, OrderTracker(), Handle(hours)).checks]  # type: ignore[arg-type]
+    assert "trading_hours" in names
+    non_stop = _build_checks(config, OrderTracker(), Handle(Schedule.non_stop()))  # type: ignore[arg-type]
+    assert "trading_hours" not in [c.name for c in non_stop.checks]

@@ -35,6 +35,7 @@ from trifix.core.events import (
 from trifix.core.message import Message
 from trifix.core.tags import MsgType, Tag
 from trifix.runtime import SessionHandle
+from trifix.runtime.schedule import ScheduleKind
 from trifix.trading.bbo import ConsolidatedBBO
 from trifix.trading.book import OrderBook
 from trifix.trading.breaker import CircuitBreaker, FailureKind
@@ -103,17 +104,30 @@ class Awaiting:
     deadline: float | None
 
 
-def _build_checks(config: LPConfig, tracker: OrderTracker) -> PreTradeChecks:
+def _build_checks(
+    config: LPConfig, tracker: OrderTracker, order_handle: SessionHandle | None
+) -> PreTradeChecks:
+    # Trading hours: the LP's own, else its order session's schedule (unless non-stop).
+    schedule = config.trading_hours
+    if schedule is None and order_handle is not None:
+        session_schedule = order_handle.spec.schedule
+        if session_schedule.kind is not ScheduleKind.NON_STOP:
+            schedule = session_schedule
     if config.instruments:
         return PreTradeChecks.standard(
             instruments=config.instruments,
             orders=tracker,
             collar=config.collar,
+            schedule=schedule,
             notional_limit=config.notional_limit,
         )
     # No reference data: keep the checks that need none (positive quantity, collar, notional).
     standard = PreTradeChecks.standard(
-        instruments=(), orders=tracker, collar=config.collar, notional_limit=config.notional_limit
+        instruments=(),
+        orders=tracker,
+        collar=config.collar,
+        schedule=schedule,
+        notional_limit=config.notional_limit,
     )
     kept = [c for c in standard.checks if c.name not in ("symbol", "quantity", "tick_size")]
     return PreTradeChecks([QuantityCheck({}), *kept])
@@ -156,7 +170,7 @@ class LPState:
         self.order_handle = order_handle
         self.md_handle = md_handle
         self.tracker = OrderTracker()
-        self.checks = _build_checks(config, self.tracker)
+        self.checks = _build_checks(config, self.tracker, order_handle)
         self.breaker = CircuitBreaker(config.name, config.breaker)
         self.md: MarketDataManager | None = None
         if md_handle is not None:

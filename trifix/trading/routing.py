@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Final
 
 from trifix.core.tags import Side
+from trifix.runtime.schedule import Schedule
 from trifix.trading.book import BookStyle, OrderBook
 from trifix.trading.breaker import BreakerSettings
 from trifix.trading.checks import Collar, Instrument
@@ -69,6 +70,8 @@ class LPConfig:
             depth 1, by price otherwise).
         ack_timeout: an order, cancel or replace unanswered this long counts as a breaker
             failure (None: never).
+        trading_hours: when orders may be sent (None: the order session's schedule, unless
+            it is non-stop); outside them orders fail the "trading_hours" check.
     """
 
     name: str
@@ -81,6 +84,7 @@ class LPConfig:
     max_subscriptions: int = 100
     book_style: BookStyle | None = None
     ack_timeout: timedelta | None = timedelta(seconds=10)
+    trading_hours: Schedule | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
