@@ -259,7 +259,7 @@ async def test_a_passing_run_and_its_transcript() -> None:
             - orders_known
             - seq_in_sync
             - delivered_once
-            - no_alerts
+            - {no_alerts: [duplicate, overfill, malformed, unknown_order, reject]}
         """
     )
     assert result.status == "passed", result_line(result) + "\n" + "\n".join(result.transcript)
