@@ -218,3 +218,25 @@ def test_setup_otlp(monkeypatch: pytest.MonkeyPatch) -> None:
         ("metric", {"endpoint": "http://collector:4318/v1/metrics"}),
     ]
     assert made[2:] == [("trace", {}), ("metric", {})]
+
+
+def test_shutdown_gives_the_trifix_logger_back(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from trifix.observability import TelemetrySettings, setup
+
+    logger = logging.getLogger("trifix")
+    before = (logger.propagate, logger.level)
+    first = setup(
+        TelemetrySettings(log_level="ERROR", install_global=False), log_stream=io.StringIO()
+    )
+    second = setup(
+        TelemetrySettings(log_level="DEBUG", install_global=False), log_stream=io.StringIO()
+    )
+    assert logger.propagate is False
+    first.shutdown()
+    second.shutdown()
+    assert (logger.propagate, logger.level) == before
+    with caplog.at_level(logging.WARNING, logger="trifix"):
+        logging.getLogger("trifix.runtime").warning("seen by the application's logging again")
+    assert "seen by the application's logging again" in caplog.text

@@ -112,12 +112,27 @@ def configure_logging(
     if not isinstance(numeric, int):
         raise ValueError(f"log level {level!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
     logger = logging.getLogger("trifix")
+    saved = (logger.propagate, logger.level)  # what `restore_logging` puts back
     for old in [h for h in logger.handlers if getattr(h, "_trifix", False)]:
+        saved = getattr(old, "_trifix_saved", saved)
         logger.removeHandler(old)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter(policy) if fmt == "json" else ConsoleFormatter(policy))
     handler._trifix = True  # type: ignore[attr-defined]
+    handler._trifix_saved = saved  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(numeric)
     logger.propagate = False
     return handler
+
+
+def restore_logging(handler: logging.Handler) -> None:
+    """Undo `configure_logging`: remove its `handler` and give the ``trifix`` logger back
+    the level and propagation it had before (so an embedding application's logging, or a
+    test's log capture, sees trifix's records again)."""
+    logger = logging.getLogger("trifix")
+    logger.removeHandler(handler)
+    saved = getattr(handler, "_trifix_saved", None)
+    if saved is not None:
+        logger.propagate, level = saved
+        logger.setLevel(level)

@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry
 
-from trifix.observability.logs import LogFormat, configure_logging
+from trifix.observability.logs import LogFormat, configure_logging, restore_logging
 from trifix.observability.metrics import Metrics
 from trifix.observability.redact import DEFAULT_POLICY, RedactionPolicy
 
@@ -92,7 +92,7 @@ class Telemetry:
         """Flush and stop the exporters and remove the log handler."""
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
-        logging.getLogger("trifix").removeHandler(self.log_handler)
+        restore_logging(self.log_handler)
 
 
 def _otlp(module: str, name: str, endpoint: str | None, path: str) -> Any:
