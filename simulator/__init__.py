@@ -7,15 +7,21 @@ Public API (docs/simulator.md):
 - `SimSession`: one session's controls (`set_behaviour`, `induce_gap`, `drop_heartbeats`,
   `disconnect`, `restart`, `flood`);
 - `Behaviour`, `FillModel`, `RejectRule`, `Instrument`, `AppMode`, `SimSessionSpec`;
-- `run_mini_lp`: the minimal LP that `trifix run` connects to when given no configuration.
+- `run_mini_lp(engine, session_id)`: LP mode on one session of an engine the caller runs (the
+  embedded LP of `trifix run` and the gateway tests).
 """
 
 from simulator.behaviour import Behaviour, FillModel, RejectRule
 from simulator.echo import EchoApp
 from simulator.instruments import DEFAULT_INSTRUMENTS, Instrument
 from simulator.market import Book, Level
-from simulator.mini import run_mini_lp
-from simulator.server import Simulator, SimulatorControl, open_simulator, serve_simulator
+from simulator.server import (
+    Simulator,
+    SimulatorControl,
+    open_simulator,
+    run_mini_lp,
+    serve_simulator,
+)
 from simulator.session import SimSession
 from simulator.spec import AppMode, SimSessionSpec, SimulatorSpec
 

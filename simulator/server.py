@@ -10,21 +10,26 @@ The simulator is a client of trifix's public runtime API: an `Engine` whose acce
 every session on one port (routing by the Logon's CompIDs, refusing unknown or busy sessions).
 Each session's `SessionHandle.stream_filter` puts a `FaultyStream` under its connections: that
 is where induced gaps and dropped heartbeats happen.
+
+`run_mini_lp(engine, session_id)` serves one session of an engine the caller runs (its own
+listening port, store or `Engine.run_connection`) in LP mode, with the default behaviour: the
+embedded LP of `trifix run`, `trifix replay --through simulator` and the gateway tests.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import trio
 
 from simulator.echo import EchoApp
+from simulator.instruments import DEFAULT_INSTRUMENTS, Instrument
 from simulator.lp import LPApp
 from simulator.market import Book, Market
 from simulator.session import SessionApp, SimSession
-from simulator.spec import AppMode, SimulatorSpec
+from simulator.spec import AppMode, SimSessionSpec, SimulatorSpec
 from trifix.runtime import Engine, EngineSpec, open_engine, system_clock
 from trifix.runtime.specs import Clock
 from trifix.store import MessageStore
@@ -33,6 +38,7 @@ __all__ = [
     "Simulator",
     "SimulatorControl",
     "open_simulator",
+    "run_mini_lp",
     "serve_simulator",
 ]
 
@@ -92,6 +98,18 @@ def _make_app(simulator: Simulator, session: SimSession, rng: random.Random) -> 
     return LPApp(session, simulator.market, rng)
 
 
+def _start(simulator: Simulator, nursery: trio.Nursery) -> None:
+    """Start every session's application and the market's walk in `nursery`."""
+    spec = simulator.spec
+    for session_spec in spec.sessions:
+        session = SimSession(session_spec, simulator.engine, nursery)
+        rng = random.Random(f"{spec.seed}:{session.id}")
+        session.app = _make_app(simulator, session, rng)
+        simulator.sessions[session.id] = session
+        nursery.start_soon(session.app.serve)
+    nursery.start_soon(simulator.market.run, spec.tick_interval)
+
+
 @asynccontextmanager
 async def open_simulator(
     spec: SimulatorSpec, *, clock: Clock = system_clock, store: MessageStore | None = None
@@ -120,13 +138,7 @@ async def open_simulator(
         trio.open_nursery() as nursery,
     ):
         simulator = Simulator(spec, market, engine)
-        for session_spec in spec.sessions:
-            session = SimSession(session_spec, engine, nursery)
-            rng = random.Random(f"{spec.seed}:{session.id}")
-            session.app = _make_app(simulator, session, rng)
-            simulator.sessions[session.id] = session
-            nursery.start_soon(session.app.serve)
-        nursery.start_soon(market.run, spec.tick_interval)
+        _start(simulator, nursery)
         try:
             yield simulator
         finally:
@@ -146,3 +158,45 @@ async def serve_simulator(
     async with open_simulator(spec, clock=clock) as simulator:
         task_status.started(simulator)
         await trio.sleep_forever()
+
+
+async def run_mini_lp(
+    engine: Engine,
+    session_id: str,
+    *,
+    seed: int = 0,
+    instruments: Sequence[Instrument] = DEFAULT_INSTRUMENTS,
+    tick_interval: float = 0.25,
+) -> None:
+    """Serve `session_id` of a running `engine` as a simulated LP until cancelled.
+
+    The session runs in LP mode (docs/simulator.md) with the default `Behaviour`: orders fill
+    by the resting model, market data shows each instrument's `levels`, and QuoteRequests,
+    status requests and mass status requests are answered. The caller's engine connects the
+    session (its listening port or `Engine.run_connection`) and keeps its store. This task
+    consumes every event of the session, so nothing else should read its
+    `SessionHandle.events()`.
+
+    Args:
+        engine: a running engine (see `trifix.runtime.open_engine`).
+        session_id: the session to serve; it must be an acceptor.
+        seed: seeds the market's walk (and the session's random choices); the same seed gives
+            the same prices.
+        instruments: what the LP quotes and trades (symbols must be unique).
+        tick_interval: seconds between two steps of the market (and market data updates).
+
+    Raises:
+        KeyError: `engine` has no session `session_id`.
+        ValueError: duplicate symbols, `tick_interval` not above 0, or an initiator session.
+    """
+    handle = engine.session(session_id)
+    spec = SimulatorSpec(
+        [SimSessionSpec(handle.spec)],
+        instruments=instruments,
+        seed=seed,
+        tick_interval=tick_interval,
+        listen_port=None,
+    )
+    simulator = Simulator(spec, Market(spec.instruments, seed, engine.clock), engine)
+    async with trio.open_nursery() as nursery:
+        _start(simulator, nursery)

@@ -117,8 +117,11 @@ async def connected(
         nursery.cancel_scope.cancel()
 
 
-async def connect(nursery: trio.Nursery, sim: Simulator, peer: Peer, session: str = "GW") -> None:
-    """Connect `peer` to `sim` again over a new memory stream pair, and wait for the logon."""
+async def connect(
+    nursery: trio.Nursery, sim: Simulator | Engine, peer: Peer, session: str = "GW"
+) -> None:
+    """Connect `peer` to `sim` (a simulator, or the engine `run_mini_lp` serves) again over a
+    new memory stream pair, and wait for the logon."""
     await peer.handle.wait_disconnected()
     a, b = trio.testing.memory_stream_pair()
     nursery.start_soon(peer.engine.run_connection, "LP", a)

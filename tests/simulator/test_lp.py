@@ -83,16 +83,23 @@ def status(cl_ord_id: str) -> Message:
     )
 
 
-def md_request(req_id: str, depth: int = 0, types: tuple[str, ...] = ("0", "1", "2")) -> Message:
+def md_request(
+    req_id: str,
+    depth: int = 0,
+    types: tuple[str, ...] = ("0", "1", "2"),
+    symbols: tuple[str, ...] = ("EURUSD",),
+    kind: str = "1",
+    update_type: int = 1,
+) -> Message:
     msg = Message.new(
         MsgType.MARKET_DATA_REQUEST,
         (Tag.MD_REQ_ID, req_id),
-        (Tag.SUBSCRIPTION_REQUEST_TYPE, "1"),
+        (Tag.SUBSCRIPTION_REQUEST_TYPE, kind),
         (Tag.MARKET_DEPTH, depth),
-        (Tag.MD_UPDATE_TYPE, 1),
+        (Tag.MD_UPDATE_TYPE, update_type),
     )
     msg.add_group(Tag.NO_MD_ENTRY_TYPES, [[(Tag.MD_ENTRY_TYPE, t)] for t in types])
-    return msg.add_group(Tag.NO_RELATED_SYM, [[(Tag.SYMBOL, "EURUSD")]])
+    return msg.add_group(Tag.NO_RELATED_SYM, [[(Tag.SYMBOL, s)] for s in symbols])
 
 
 def quote_request(req_id: str, symbol: str = "EURUSD") -> Message:
@@ -159,6 +166,9 @@ async def test_immediate_model_partial_slices_and_cancel_of_the_rest(
         (RejectRule(qty_above=Decimal(10)), new_order("R1", qty=11), "99"),
         (None, new_order("R1", qty=6_000_000), "13"),  # above the instrument's max_qty
         (None, new_order("R1", symbol="XAUUSD"), "1"),
+        (None, new_order("R1", qty=0), "13"),
+        (None, new_order("R1", ord_type="2"), "11"),  # a limit order without a price
+        (None, new_order("R1", side="5"), "11"),  # sell short
     ],
 )
 async def test_reject_rules(

@@ -185,10 +185,27 @@ async def test_quotes_and_alerts() -> None:
         assert reply["symbol"] == "EURUSD"
         assert reply["lp"] == "LP1"
         assert reply["quote_req_id"]
-        # The mini LP does not quote: it answers with a BusinessMessageReject, an alert.
+        # The simulated LP quotes around its market, tradeable, for the quantity asked.
+        quote = await c.push("quote", quote_req_id=reply["quote_req_id"])
+        assert (quote["lp"], quote["symbol"], quote["state"]) == ("LP1", "EURUSD", "firm")
+        assert quote["offer_size"] == "1000000"
+        assert Decimal(quote["bid_px"]) < Decimal(quote["offer_px"])
+        traded = await c.ok(
+            "trade_quote", quote_id=quote["quote_id"], lp="LP1", side="buy", order_qty=1000
+        )
+        assert traded["order"]["lp"] == "LP1"
+        fill = await c.push("order", event="fill")
+        assert (fill["fill"]["qty"], fill["fill"]["price"]) == ("1000", quote["offer_px"])
+        assert (fill["order"]["ord_type"], fill["order"]["state"]) == (
+            "previously_quoted",
+            "filled",
+        )
+        # A symbol the LP does not list: a QuoteRequestReject, an alert.
+        await c.ok("request_quote", symbol="XAUUSD", lp="LP1")
         alert = await c.push("alert", kind="quote")
         assert alert["lp"] == "LP1"
-        assert "refused" in alert["text"]
+        assert "rejected" in alert["text"]
+        assert "XAUUSD" in alert["text"]
         assert alert["at"].endswith("Z")
         error = await c.error(
             "trade_quote", quote_id="Q-NONE", lp="LP1", side="buy", order_qty=1000
