@@ -269,6 +269,49 @@ def test_by_position_inserts_changes_and_deletes_shifting_levels() -> None:
     assert prices(book) == (["100x1", "99x10"], ["101.5x10", "102x8", "103x10", "104x4"])
 
 
+def test_by_position_a_message_may_pass_through_disorder() -> None:
+    # An LP moving its whole book down a tick changes every position in one message: after
+    # the first change, level 1 (98) is below level 2 (99); only the end state must be ordered.
+    book = ladder(BookStyle.BY_POSITION)
+    ups = [
+        update(CHANGE, BID, "98", None, position=1),
+        update(CHANGE, BID, "97", None, position=2),
+        update(CHANGE, BID, "96", None, position=3),
+        update(CHANGE, OFFER, "100", None, position=1),
+        update(CHANGE, OFFER, "101", 7, position=2),
+        update(CHANGE, OFFER, "102", None, position=3),
+    ]
+    assert book.apply_updates(ups) is None
+    assert prices(book) == (["98x10", "97x10", "96x10"], ["100x10", "101x7", "102x10"])
+    # Disorder that the message leaves behind is an inconsistency, and the book goes stale.
+    found = book.apply_updates(
+        [update(NEW, TRADE, "99", 1), update(CHANGE, BID, "95", None, position=1)]
+    )
+    assert found is not None
+    assert found.kind is K.BAD_POSITION
+    assert "95 at position 1 before 97 at position 2" in found.reason
+    assert not book.usable
+
+
+def test_by_position_mixed_with_by_price_entries_in_one_message() -> None:
+    book = ladder(BookStyle.BY_POSITION)
+    ups = [
+        update(CHANGE, BID, "100", None, position=1),  # 99 -> 100, by position
+        update(CHANGE, BID, "98", 4),  # then 98 by price: the positional edits settle first
+    ]
+    assert book.apply_updates(ups) is None
+    assert prices(book)[0] == ["100x10", "98x4", "97x10"]
+    bad = [update(NEW, BID, "102", 1, position=1), update(CHANGE, BID, "97", -1)]
+    found = book.apply_updates(bad)
+    assert found is not None
+    assert found.kind is K.NEGATIVE_SIZE
+    book = ladder(BookStyle.BY_POSITION)
+    disorder = [update(CHANGE, BID, "96", None, position=1), update(CHANGE, BID, "98", 2)]
+    found = book.apply_updates(disorder)
+    assert found is not None
+    assert "96 at position 1 before 98 at position 2" in found.reason
+
+
 def test_by_position_without_a_position_falls_back_to_the_price() -> None:
     book = ladder(BookStyle.BY_POSITION)
     assert book.apply_updates([update(CHANGE, BID, "98", 3)]) is None
@@ -282,7 +325,7 @@ def test_by_position_without_a_position_falls_back_to_the_price() -> None:
         (update(NEW, BID, "96", 1, position=5), K.BAD_POSITION, "bid position 5 of 3 levels"),
         (update(CHANGE, BID, "96", 1, position=4), K.BAD_POSITION, "position 4 of 3"),
         (update(DELETE, OFFER, position=0), K.BAD_POSITION, "offer position 0 of 3"),
-        (update(NEW, BID, "96", 1, position=1), K.BAD_POSITION, "96 out of order at position 1"),
+        (update(NEW, BID, "96", 1, position=1), K.BAD_POSITION, "96 at position 1 before 99"),
         (update(NEW, OFFER, "102", 1, position=1), K.BAD_POSITION, "already at another"),
         (update(CHANGE, OFFER, "104", 1, position=1), K.BAD_POSITION, "out of order"),
         (update(NEW, BID, None, 1, position=1), K.MISSING_FIELD, "new bid without MDEntryPx"),

@@ -83,10 +83,6 @@ class _Side:
         self.sizes.clear()
         self.counts.clear()
 
-    def index_of_position(self, position: int) -> int:
-        """The list index of 1-based position `position` (best first)."""
-        return len(self.prices) - position if self.bid else position - 1
-
     def remove(self, price: Decimal) -> None:
         del self.sizes[price]
         prices = self.prices
@@ -153,7 +149,7 @@ class OrderBook:
         appliers: dict[BookStyle, _Apply] = {
             BookStyle.BY_PRICE: self._apply_by_price,
             BookStyle.BY_ENTRY_ID: self._apply_by_entry_id,
-            BookStyle.BY_POSITION: self._apply_by_position,
+            BookStyle.BY_POSITION: self._apply_by_price,  # positions: see _apply_positions
             BookStyle.TOP_OF_BOOK: self._apply_top,
         }
         self._apply = appliers[style]
@@ -269,6 +265,8 @@ class OrderBook:
         """
         if self._stale is not None or not self.has_snapshot:
             return None
+        if self.style is BookStyle.BY_POSITION:
+            return self._apply_positions(updates)
         apply = self._apply
         n = 0
         for update in updates:
@@ -468,49 +466,103 @@ class OrderBook:
             del side.counts[price]
             side.remove(price)
 
-    def _apply_by_position(
-        self,
-        action: MDUpdateAction,
-        entry_type: MDEntryType,
-        price: Decimal | None,
-        size: Decimal | None,
-        entry_id: str | None,
-        position: int | None,
-        ref_id: str | None,
-    ) -> tuple[InconsistencyKind, str] | None:
-        side = self._sides.get(entry_type)
-        if side is None or position is None:
-            return self._apply_by_price(action, entry_type, price, size, entry_id, position, ref_id)
-        if size is not None and size < _ZERO:
-            return InconsistencyKind.NEGATIVE_SIZE, f"size {size}"
-        prices = side.prices
-        n = len(prices)
-        limit = n + 1 if action == _NEW else n
-        if not 1 <= position <= limit:
-            return InconsistencyKind.BAD_POSITION, f"{side.name} position {position} of {n} levels"
-        if action != _NEW:
-            old = prices[side.index_of_position(position)]
-            old_size = side.sizes[old]
-            side.remove(old)
-            if action == _DELETE:
-                return None
-            price = old if price is None else price
-            size = old_size if size is None else size
-        elif price is None or size is None:
-            what = "MDEntryPx (270)" if price is None else "MDEntrySize (271)"
-            return InconsistencyKind.MISSING_FIELD, f"new {side.name} without {what}"
-        if not size:
-            return None
-        if price in side.sizes:
-            return (
-                InconsistencyKind.BAD_POSITION,
-                f"{side.name} {price} already at another position",
-            )
-        insort(prices, price)
-        side.sizes[price] = size
-        if side.index_of_position(position) != bisect_left(prices, price):
-            return (
-                InconsistencyKind.BAD_POSITION,
-                f"{side.name} {price} out of order at position {position}",
-            )
+    def _apply_positions(self, updates: Iterable[BookUpdate]) -> Inconsistency | None:
+        """Apply one message to a book whose levels are named by position.
+
+        An LP that moves its whole book sends a change per position; halfway through such a
+        message the levels may be out of order (level 1 already moved below the old level 2).
+        So the levels are edited as lists in position order, and checked (strictly ordered, no
+        price twice) once the whole message is applied.
+        """
+        work: dict[_Side, list[list[Decimal]]] = {}
+        n = 0
+        for update in updates:
+            side = self._sides.get(update.entry_type)
+            if side is None or update.position is None:
+                if side is not None and side in work:  # a by-price entry: settle the lists
+                    failed = self._settle(work.pop(side), side, update)
+                    if failed is not None:
+                        return failed
+                failed_entry = self._apply_by_price(*update)
+                if failed_entry is not None:
+                    return self._fail(failed_entry[0], failed_entry[1], update)
+                n += 1
+                continue
+            levels = work.get(side)
+            if levels is None:
+                ordered = side.prices[::-1] if side.bid else side.prices
+                levels = work[side] = [[price, side.sizes[price]] for price in ordered]
+            failed_position = _edit_position(levels, side.name, update)
+            if failed_position is not None:
+                return self._fail(failed_position[0], failed_position[1], update)
+            n += 1
+        for side, levels in work.items():
+            failed = self._settle(levels, side, None)
+            if failed is not None:
+                return failed
+        self.updates_applied += n
+        bids = self._bids.prices
+        offers = self._offers.prices
+        if bids and offers and bids[-1] >= offers[0]:
+            return self._check_crossed()
         return None
+
+    def _settle(
+        self, levels: list[list[Decimal]], side: _Side, update: BookUpdate | None
+    ) -> Inconsistency | None:
+        """Check `levels` (best first) are strictly ordered, then make them the side's."""
+        seen: set[Decimal] = set()
+        for price, _ in levels:
+            if price in seen:
+                return self._fail(
+                    InconsistencyKind.BAD_POSITION,
+                    f"{side.name} {price} already at another position",
+                    update,
+                )
+            seen.add(price)
+        for position in range(1, len(levels)):
+            better, price = levels[position - 1][0], levels[position][0]
+            if (price > better) if side.bid else (price < better):
+                return self._fail(
+                    InconsistencyKind.BAD_POSITION,
+                    f"{side.name} levels out of order: {better} at position {position} "
+                    f"before {price} at position {position + 1}",
+                    update,
+                )
+        side.clear()
+        side.prices.extend(level[0] for level in (levels[::-1] if side.bid else levels))
+        side.sizes.update((price, size) for price, size in levels)
+        return None
+
+
+def _edit_position(
+    levels: list[list[Decimal]], name: str, update: BookUpdate
+) -> tuple[InconsistencyKind, str] | None:
+    """Apply one positional update to `levels` (best first, [price, size] each)."""
+    action, _, price, size, _, position, _ = update
+    assert position is not None
+    if size is not None and size < _ZERO:
+        return InconsistencyKind.NEGATIVE_SIZE, f"size {size}"
+    count = len(levels)
+    limit = count + 1 if action == _NEW else count
+    if not 1 <= position <= limit:
+        return InconsistencyKind.BAD_POSITION, f"{name} position {position} of {count} levels"
+    index = position - 1
+    if action == _NEW:
+        if price is None or size is None:
+            what = "MDEntryPx (270)" if price is None else "MDEntrySize (271)"
+            return InconsistencyKind.MISSING_FIELD, f"new {name} without {what}"
+        if size:
+            levels.insert(index, [price, size])
+        return None
+    if action == _DELETE:
+        del levels[index]
+        return None
+    level = levels[index]
+    if price is not None:
+        level[0] = price
+    if size is not None:
+        level[1] = size
+    if not level[1]:  # a change to size 0 removes the level
+        del levels[index]
+    return None
