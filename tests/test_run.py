@@ -425,3 +425,15 @@ async def test_a_config_with_trading_and_web_runs_the_gateway_and_dashboard(
             assert status == 200
             runner_.request_stop("test over")
         nursery.cancel_scope.cancel()
+
+
+def test_the_simulator_example_configs_are_valid() -> None:
+    from trifix.config import load
+
+    config = load(Path(__file__).parents[1] / "examples" / "gateway-sim.yaml")
+    assert config.trading is not None
+    assert config.web.enabled
+    setup = running.load_gateway_config(Path(__file__).parents[1] / "examples" / "gateway-sim.yaml")
+    assert setup.trading is not None
+    assert setup.trading.lps[0].instruments[0].symbol == "EURUSD"
+    assert setup.trading.subscriptions[0].symbols == ("EURUSD", "USDJPY")

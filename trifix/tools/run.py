@@ -356,6 +356,9 @@ class _Runner:
         for handle in handles:
             if handle.id in owned:  # the gateway reads these: watch, do not take
                 handle.add_observer(TrackerObserver(self.tracker))
+                if handle.is_logged_on:  # it logged on before the view was watching
+                    self.tracker.logged_on.add(handle.id)
+                    self.tracker.log(handle.id, "logged on")
                 continue
             scope = trio.CancelScope()
             self._drain_scopes.append(scope)
