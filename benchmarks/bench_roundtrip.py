@@ -1,6 +1,6 @@
 """Order round trip over TCP on 127.0.0.1: a trifix initiator and a trifix acceptor.
 
-Run ``python benchmarks/bench_roundtrip.py`` (about 3 minutes) or ``--quick`` (about 20 s).
+Run ``python benchmarks/bench_roundtrip.py`` (about 3 minutes) or ``--quick`` (about 30 s).
 
 The script is the initiator (the gateway). It starts the acceptor (the LP) as a child process,
 ``bench_roundtrip.py --serve acceptor``, so the two sides run on the machine's two cores. The
@@ -27,6 +27,12 @@ The ceiling: bare trio in the same two processes' places, an echo server in the 
 1,000/s (the latency floor for the paced rows: an idle process has to wake up for each
 message), pipelined with one `send_all` per message, and pipelined with 50 per `send_all`
 (up to `--window` in flight). No FIX, no store: what the transport and trio allow.
+
+The floor, under the paced rows, one operation each millisecond: an `LmdbStore.write` of one
+message (durable, and syncing off), a `trio.to_thread.run_sync` of a no-op, and the paced echo
+where each side first commits the message to its own LMDB store (durable: in a worker thread;
+syncing off: in place), as trifix does before it writes. That echo is the least a round trip
+that stores before it writes can take on this machine, with no FIX work at all.
 
 CPU per order (flood rows) is each process's CPU time during the measured phase divided by
 the orders: what one round trip costs each side (the design's budget is 50 µs per side). It
