@@ -20,7 +20,7 @@ from trifix.core.message import Message
 from trifix.core.tags import Tag
 
 if TYPE_CHECKING:
-    from trifix.core.session import Session
+    from trifix.core.recovery import SequenceRecovery
 
 __all__ = ["Replay"]
 
@@ -33,7 +33,7 @@ class Replay:
     store are covered by SequenceReset-GapFill messages, consecutive ones merged into one.
     """
 
-    def __init__(self, session: Session, begin: int, end: int, now: datetime) -> None:
+    def __init__(self, session: SequenceRecovery, begin: int, end: int, now: datetime) -> None:
         self._session = session
         self._next = begin  # first sequence number not yet covered
         self._end = end

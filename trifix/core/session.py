@@ -23,12 +23,21 @@ SequenceReset-GapFill.
 The expected inbound sequence number advances only once a message has been turned into events;
 the driver persists `store_update()` after handling them, so a crash re-requests rather than
 loses a message.
+
+Layout: `Session` is one object assembled from a mixin per concern, so each module stays small.
+This module holds its state, its outputs, the inbound path (framing, checks, processing a
+message in sequence, rejects) and sending: the hot path, kept in one place. The rest:
+
+* `trifix.core.session_logon`: the connection's life (connect, the Logon and Logout exchanges,
+  disconnect, sequence resets);
+* `trifix.core.recovery`: sequence recovery (the stash above a gap, our ResendRequests, the
+  peer's ResendRequest and SequenceReset, replaying what we owe through `trifix.core.replay`);
+* `trifix.core.session_timers`: heartbeats, TestRequests and timeouts;
+* `trifix.core.state`: the states and the legal moves between them.
 """
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,30 +48,22 @@ from trifix.core.events import (
     AdminMessageReceived,
     AppMessageReceived,
     BusinessRejectSent,
-    Disconnected,
     DuplicateIgnored,
     Event,
-    GapDetected,
-    GapFilled,
     GarbledMessageIgnored,
     HeartbeatSent,
-    LoggedOn,
-    LogonSent,
     LogoutReceived,
-    LogoutSent,
-    PeerTimedOut,
     RejectReceived,
     RejectSent,
-    ResendRequested,
-    SequenceResetReceived,
-    SequencesReset,
-    TestRequestSent,
 )
 from trifix.core.fields import format_utc_timestamp, parse_utc_timestamp
 from trifix.core.message import Message, tag_key
+from trifix.core.recovery import Gap, SequenceRecovery, check_orig_sending_time
 from trifix.core.replay import Replay
-from trifix.core.settings import Role, SessionSettings
-from trifix.core.state import CONNECTED, SessionState, Trigger, transition
+from trifix.core.session_logon import LogonLogout
+from trifix.core.session_timers import SessionTimers
+from trifix.core.settings import SessionSettings
+from trifix.core.state import CONNECTED, SessionState
 from trifix.core.tags import (
     ADMIN_MSG_TYPES,
     BusinessRejectReason,
@@ -112,21 +113,7 @@ class StoreUpdate:
     next_target_seq: int
 
 
-@dataclass(slots=True)
-class _Gap:
-    """An outstanding ResendRequest of ours: asked for [begin, end]; `highest` is the largest
-    sequence number seen from the peer, so the gap is filled once we have processed it."""
-
-    begin: int
-    end: int
-    highest: int
-    progress_at: datetime
-    """When the request went out or the last gap message arrived: if nothing more comes
-    within `SessionSettings.resend_request_timeout`, the request is sent again."""
-    progress_seq: int = 0
-
-
-class Session:
+class Session(LogonLogout, SequenceRecovery, SessionTimers):
     """One FIX session (see the module docstring for how to drive it).
 
     Args:
@@ -168,7 +155,7 @@ class Session:
         self._test_request: tuple[str, datetime] | None = None
         self._test_request_count = 0
         self._deadline: datetime | None = None  # logon or logout timeout
-        self._gap: _Gap | None = None
+        self._gap: Gap | None = None
         # Messages above a gap, by sequence number; None for one handled on arrival (a Logon,
         # a ResendRequest) whose number is only counted once the gap below it is filled.
         self._stash: dict[int, Message | None] = {}
@@ -241,61 +228,6 @@ class Session:
         self._store_reset = False
         self._store_dirty = False
         return update
-
-    # -- connection lifecycle -------------------------------------------------------------
-    def connection_made(self, now: datetime) -> None:
-        """A transport is up. An initiator sends its Logon; an acceptor waits for one."""
-        s = self.settings
-        if s.role is Role.INITIATOR:
-            self._state = transition(self._state, Trigger.CONNECT_INITIATOR)
-        else:
-            self._state = transition(self._state, Trigger.CONNECT_ACCEPTOR)
-        self._framer = Framer()
-        self._out.clear()  # bytes queued for a dead connection never reach a new one
-        self._held = None
-        self._last_received = now
-        self._last_sent = now
-        self._deadline = now + s.logon_timeout
-        if s.role is Role.INITIATOR:
-            reset = s.reset_on_logon
-            if reset:
-                self._reset_sequences("ResetOnLogon")
-            self._reset_requested = reset
-            self._heartbeat_interval = s.heartbeat_interval
-            self._send_logon(now, reset)
-
-    def refresh(self, next_sender_seq: int, next_target_seq: int) -> None:
-        """Take sequence numbers from the store again (RefreshOnLogon); only while
-        disconnected."""
-        if self._state is not SessionState.DISCONNECTED:
-            raise LocalProtocolError("refresh() is only allowed while disconnected")
-        if next_sender_seq < 1 or next_target_seq < 1:
-            raise LocalProtocolError("sequence numbers start at 1")
-        self._next_out = next_sender_seq
-        self._next_in = next_target_seq
-
-    def reset_sequences(self, reason: str) -> None:
-        """Reset both sequence numbers to 1 (a new session period); only while disconnected."""
-        if self._state is not SessionState.DISCONNECTED:
-            raise LocalProtocolError("reset_sequences() is only allowed while disconnected")
-        self._reset_sequences(reason)
-
-    def connection_lost(self, now: datetime, reason: str = "connection lost") -> None:
-        """The transport ended (EOF, error). No-op when already disconnected."""
-        if self._state is SessionState.DISCONNECTED:
-            return
-        for frame in self._framer.close():
-            if isinstance(frame, GarbledFrame):
-                self._events.append(GarbledMessageIgnored(frame.reason, frame.data))
-        error = self._state is not SessionState.LOGOUT_SENT
-        self._disconnect(reason, error=error)
-
-    def logout(self, now: datetime, text: str | None = None) -> None:
-        """Start a Logout: send it and wait for the answer up to the logout timeout."""
-        if self._state is SessionState.ACTIVE:
-            self._send_logout(now, text)
-        elif self._state in (SessionState.AWAITING_LOGON, SessionState.LOGON_SENT):
-            self._disconnect(text or "logout before logon completed", error=False)
 
     # -- receiving ---------------------------------------------------------------------------
     def receive_data(self, data: bytes, now: datetime) -> None:
@@ -393,7 +325,7 @@ class Session:
                 return
         poss_dup = msg.get_key(_K_POSS_DUP) == _Y
         if poss_dup and mt != _MT_SEQUENCE_RESET:
-            error = _check_orig_sending_time(msg)
+            error = check_orig_sending_time(msg)
             if error is not None:
                 self._reject(msg, error, now)
                 return
@@ -493,251 +425,6 @@ class Session:
         elif mt == _MT_LOGON:
             self._on_logon_while_active(msg, seq, now)
 
-    def _drain(self, now: datetime) -> None:
-        """Process stashed messages that are now in sequence; close or extend the gap."""
-        if self._draining:
-            return  # the outer _drain call carries on
-        self._draining = True
-        try:
-            self._drain_stash(now)
-        finally:
-            self._draining = False
-
-    def _drain_stash(self, now: datetime) -> None:
-        stash = self._stash
-        while stash and self._state is SessionState.ACTIVE:
-            for old in [k for k in stash if k < self._next_in]:
-                del stash[old]  # skipped by a gap fill or a reset
-            seq = self._next_in
-            if seq not in stash:
-                break
-            msg = stash.pop(seq)
-            if msg is None:  # handled when it arrived: only its number is left to count
-                self._next_in = seq + 1
-                self._store_dirty = True
-                continue
-            if msg.msg_type == _MT_LOGOUT:
-                self._on_logout(msg, now)
-                return
-            self._process(msg, seq, msg.get(Tag.POSS_DUP_FLAG) == _Y, now)
-        gap = self._gap
-        if gap is None or self._state is not SessionState.ACTIVE:
-            return
-        if self._next_in > gap.progress_seq:
-            gap.progress_seq = self._next_in
-            gap.progress_at = now
-        if self._next_in > gap.highest:
-            self._gap = None
-            self._events.append(GapFilled(self._next_in))
-        elif gap.end and self._next_in > gap.end:
-            self._gap = None  # this chunk is done: ask for the next one
-            self._request_gap(self._next_in, gap.highest, now)
-
-    # -- logon and logout -----------------------------------------------------------------
-    def _on_logon(self, msg: Message, seq: int, now: datetime) -> None:
-        s = self.settings
-        acceptor = self._state is SessionState.AWAITING_LOGON
-        reset = msg.get(Tag.RESET_SEQ_NUM_FLAG) == _Y
-        if acceptor and s.password is not None:
-            user = msg.get(Tag.USERNAME) or b""
-            pwd = msg.get(Tag.PASSWORD) or b""
-            ok_user = s.username is None or hmac.compare_digest(user, s.username.encode())
-            if not (ok_user and hmac.compare_digest(pwd, s.password.encode())):
-                self._refuse_logon(now, "Invalid username or password")
-                return
-        if s.check_comp_id:
-            error = check_comp_ids(msg, s.sender_comp_id, s.target_comp_id)
-            if error is not None:
-                self._refuse_logon(now, error.text)
-                return
-        if s.check_latency:
-            error = check_sending_time(msg, now, s.max_latency)
-            if error is not None:
-                self._refuse_logon(now, error.text)
-                return
-        if acceptor:
-            self._heartbeat_interval = msg.get_int(Tag.HEART_BT_INT)
-            if reset or s.reset_on_logon:
-                self._reset_sequences("ResetSeqNumFlag on Logon" if reset else "ResetOnLogon")
-            # Our answer carries 141=Y only when the peer's Logon did (as QuickFIX): an
-            # initiator that did not ask would take it as the peer resetting on its own.
-        elif reset and not self._reset_requested:
-            self._reset_sequences("peer reset sequence numbers on Logon")
-        elif self._reset_requested and not reset:
-            self._refuse_logon(now, "Logon answer lacks ResetSeqNumFlag=Y")
-            return
-        self._reset_requested = False
-        if reset and seq != 1:
-            self._refuse_logon(now, f"ResetSeqNumFlag=Y with MsgSeqNum {seq}, expected 1")
-            return
-        expected = self._next_in
-        if seq < expected:
-            text = f"MsgSeqNum too low, expecting {expected} but received {seq}"
-            self._refuse_logon(now, text)
-            return
-        next_expected = msg.get_int(Tag.NEXT_EXPECTED_MSG_SEQ_NUM, None)
-        self._state = transition(self._state, Trigger.LOGON_RECEIVED)
-        self._deadline = None
-        self._events.append(AdminMessageReceived(msg))
-        replay_from: int | None = None
-        our_next_before_logon = self._next_out
-        in_sequence = seq == expected
-        if in_sequence:
-            # Processed: our answer's NextExpectedMsgSeqNum (789) and LastMsgSeqNumProcessed
-            # (369) must count it, or the peer replays its Logon to us.
-            self._next_in = seq + 1
-            self._store_dirty = True
-        if acceptor:
-            self._send_logon(now, reset)
-        if s.enable_next_expected_msg_seq_num and next_expected is not None:
-            if next_expected > our_next_before_logon:
-                text = (
-                    f"NextExpectedMsgSeqNum {next_expected} too high, "
-                    f"our next is {our_next_before_logon}"
-                )
-                self._send_logout(now, text)
-                self._disconnect(text, error=True)
-                return
-            if next_expected < our_next_before_logon:
-                replay_from = next_expected
-        self._events.append(LoggedOn(self._heartbeat_interval, reset))
-        if replay_from is not None:
-            self._events.append(ResendRequested(replay_from, our_next_before_logon - 1))
-        if in_sequence:
-            self._drain(now)
-        else:
-            self._stash[seq] = None  # counted once the gap below it is filled
-            self._request_gap(expected, seq, now)
-
-    def _on_logon_while_active(self, msg: Message, seq: int, now: datetime) -> None:
-        """A Logon inside an active session: only a sequence reset (141=Y, 34=1) is legal."""
-        text = None
-        if msg.get(Tag.RESET_SEQ_NUM_FLAG) != _Y:
-            text = "Logon received while already logged on"
-        elif seq != 1:
-            text = f"ResetSeqNumFlag=Y with MsgSeqNum {seq}, expected 1"
-        if text is not None:
-            self._send_logout(now, text)
-            self._disconnect(text, error=True)
-            return
-        self._reset_sequences("ResetSeqNumFlag on Logon during the session")
-        self._next_in = 2  # the peer's Logon was its message 1
-        self._send_logon(now, True)
-        self._events.append(LoggedOn(self._heartbeat_interval, True))
-
-    def _send_logon(self, now: datetime, reset: bool) -> None:
-        s = self.settings
-        next_expected = self._next_in if s.enable_next_expected_msg_seq_num else None
-        initiator = s.role is Role.INITIATOR
-        msg = admin.logon(
-            self._heartbeat_interval,
-            reset=reset,
-            next_expected=next_expected,
-            username=s.username if initiator else None,
-            password=s.password if initiator else None,
-        )
-        seq = self._emit(msg, now)
-        self._events.append(LogonSent(seq, reset))
-
-    def _refuse_logon(self, now: datetime, text: str) -> None:
-        """Answer a bad Logon with Logout and disconnect."""
-        self._emit(admin.logout(text), now)
-        self._events.append(LogoutSent(text))
-        self._disconnect(text, error=True)
-
-    def _on_logout(self, msg: Message, now: datetime) -> None:
-        text = msg.get_str(Tag.TEXT, None)
-        if self._state is SessionState.LOGOUT_SENT:
-            self._events.append(LogoutReceived(text, solicited=True))
-            if self.settings.reset_on_logout:
-                self._reset_sequences("ResetOnLogout")
-            self._disconnect("logout completed", error=False)
-            return
-        self._events.append(LogoutReceived(text, solicited=False))
-        self._emit(admin.logout(), now)
-        self._events.append(LogoutSent(None))
-        if self.settings.reset_on_logout:
-            self._reset_sequences("ResetOnLogout")
-        self._disconnect(f"peer logged out: {text}" if text else "peer logged out", error=False)
-
-    def _send_logout(self, now: datetime, text: str | None) -> None:
-        self._emit(admin.logout(text), now)
-        self._events.append(LogoutSent(text))
-        if self._state is not SessionState.LOGOUT_SENT:
-            self._state = transition(self._state, Trigger.LOGOUT_SENT)
-        self._deadline = now + self.settings.logout_timeout
-
-    def _disconnect(self, reason: str, *, error: bool) -> None:
-        self._state = transition(self._state, Trigger.DISCONNECT)
-        self._deadline = None
-        self._test_request = None
-        self._gap = None
-        self._stash.clear()
-        self._reset_requested = False
-        if self._replay is not None:
-            self._replay = None
-            self._flush_held()
-        if self.settings.reset_on_disconnect:
-            self._reset_sequences("ResetOnDisconnect")
-        self._events.append(Disconnected(reason, error))
-
-    def _reset_sequences(self, reason: str) -> None:
-        self._next_out = 1
-        self._next_in = 1
-        self._store_msgs = []
-        self._store_reset = True
-        self._store_dirty = True
-        self._stash.clear()
-        self._gap = None
-        self._events.append(SequencesReset(reason))
-
-    # -- sequence recovery -------------------------------------------------------------------
-    def _request_gap(self, expected: int, received: int, now: datetime) -> None:
-        """Ask for [expected, received - 1] unless an outstanding request already covers it."""
-        s = self.settings
-        gap = self._gap
-        if gap is not None:
-            gap.highest = max(gap.highest, received)
-            # The outstanding request covers any later message too: with EndSeqNo 0 the peer
-            # resends all it has sent, and a chunked request moves on chunk by chunk to
-            # `highest` (see _drain_stash).
-            if not s.send_redundant_resend_requests:
-                return
-        chunk = s.resend_request_chunk_size
-        end = 0 if chunk == 0 else min(expected + chunk - 1, received - 1)
-        highest = max(received, gap.highest if gap else received)
-        self._gap = _Gap(expected, end, highest, now, expected)
-        self._emit(admin.resend_request(expected, end), now)
-        self._events.append(GapDetected(expected, received, expected, end))
-
-    def _on_resend_request(self, msg: Message) -> None:
-        begin = msg.get_int(Tag.BEGIN_SEQ_NO)
-        end = msg.get_int(Tag.END_SEQ_NO)
-        last = self._next_out - 1
-        if end == 0 or end > last:
-            end = last
-        if begin < 1 or begin > end:
-            return  # nothing we sent lies in that range
-        self._events.append(ResendRequested(begin, end))
-
-    def _on_sequence_reset(self, msg: Message, seq: int, now: datetime, *, gap_fill: bool) -> None:
-        new_seq = msg.get_int(Tag.NEW_SEQ_NO)
-        expected = self._next_in
-        if new_seq < expected:
-            error = ValidationError(
-                SessionRejectReason.VALUE_IS_INCORRECT,
-                Tag.NEW_SEQ_NO,
-                msg.msg_type,
-                f"attempt to lower sequence number, invalid value NewSeqNo={new_seq}",
-            )
-            self._reject(msg, error, now)
-            return
-        self._events.append(AdminMessageReceived(msg))
-        self._next_in = new_seq if new_seq > expected else (seq + 1 if gap_fill else expected)
-        self._store_dirty = True
-        self._events.append(SequenceResetReceived(self._next_in, gap_fill))
-        self._drain(now)
-
     # -- rejects -------------------------------------------------------------------------------
     def _reject(self, msg: Message, error: ValidationError, now: datetime) -> None:
         """Answer with a Reject; it consumes the message's sequence number when expected."""
@@ -805,128 +492,6 @@ class Session:
         if self._held is not None:
             self._out.extend(self._held)
             self._held = None
-
-    # -- resending what we sent ---------------------------------------------------------------
-    def _queue_replayed(self, msg: Message, now: datetime, stamp_seq: int | None = None) -> None:
-        """Queue a resent message or a gap fill: ahead of any held new output, not stored again
-        (for `Replay`). A gap fill is stamped with the sequence number it stands at."""
-        if stamp_seq is not None:
-            self._stamp(msg, stamp_seq, now)
-        self._out.append(msg.encode(self._begin))
-        self._last_sent = now
-        self.messages_sent += 1
-
-    def begin_replay(self, begin: int, end: int, now: datetime) -> Replay:
-        """Start answering a ResendRequest for [begin, end]; feed it stored messages.
-
-        Output of new messages is held back until `Replay.finish`, so the peer sees the
-        replayed range in order before anything new.
-        """
-        if self._replay is not None:
-            raise LocalProtocolError("a replay is already in progress")
-        if self._state not in CONNECTED:
-            raise LocalProtocolError("cannot replay while disconnected")
-        self._replay = Replay(self, begin, end, now)
-        self._held = []
-        return self._replay
-
-    def replay(
-        self, begin: int, end: int, stored: Iterable[tuple[int, bytes]], now: datetime
-    ) -> None:
-        """Answer a ResendRequest in one go from `stored` (seq, raw) pairs in ascending order."""
-        replay = self.begin_replay(begin, end, now)
-        replay.feed(stored)
-        replay.finish()
-
-    def _end_replay(self) -> None:
-        self._replay = None
-        self._flush_held()
-
-    # -- timers ---------------------------------------------------------------------------------
-    def next_deadline(self) -> datetime | None:
-        """When `handle_timer` must next be called; None when no timer runs."""
-        state = self._state
-        if state is SessionState.DISCONNECTED:
-            return None
-        if state is not SessionState.ACTIVE:
-            return self._deadline
-        hb = self._heartbeat_interval
-        if hb <= 0:
-            gap = self._gap
-            return gap.progress_at + self.settings.resend_request_timeout if gap else None
-        interval = timedelta(seconds=hb)
-        patience = interval * (1 + self.settings.test_request_delay_multiplier)
-        assert self._last_sent is not None
-        assert self._last_received is not None
-        heartbeat_due = self._last_sent + interval
-        if self._test_request is not None:
-            peer_due = self._test_request[1] + patience
-        else:
-            peer_due = self._last_received + patience
-        due = min(heartbeat_due, peer_due)
-        if self._gap is not None:
-            due = min(due, self._gap.progress_at + self.settings.resend_request_timeout)
-        return due
-
-    def handle_timer(self, now: datetime) -> None:
-        """Do whatever is due at `now`: heartbeats, test requests, timeouts."""
-        state = self._state
-        if state is SessionState.DISCONNECTED:
-            return
-        if state is not SessionState.ACTIVE:
-            if self._deadline is not None and now >= self._deadline:
-                if state is SessionState.LOGOUT_SENT:
-                    self._disconnect("logout timeout: no Logout answer", error=True)
-                else:
-                    self._disconnect("logon timeout: no Logon received", error=True)
-            return
-        gap = self._gap
-        if gap is not None and now >= gap.progress_at + self.settings.resend_request_timeout:
-            # Our request or its answer was lost (or ignored): ask again from where we are.
-            self._gap = None
-            self._request_gap(self._next_in, max(gap.highest, self._next_in + 1), now)
-        hb = self._heartbeat_interval
-        if hb <= 0:
-            return
-        interval = timedelta(seconds=hb)
-        patience = interval * (1 + self.settings.test_request_delay_multiplier)
-        assert self._last_sent is not None
-        assert self._last_received is not None
-        if self._test_request is not None:
-            if (
-                now >= self._test_request[1] + patience
-                and self._last_received <= self._test_request[1]
-            ):
-                self._events.append(PeerTimedOut())
-                self._disconnect("peer timed out: no answer to TestRequest", error=True)
-                return
-            if self._last_received > self._test_request[1]:
-                self._test_request = None  # the peer spoke; any data will do
-        if self._test_request is None and now >= self._last_received + patience:
-            self._test_request_count += 1
-            test_req_id = f"TEST{self._test_request_count}"
-            self._test_request = (test_req_id, now)
-            self._emit(admin.test_request(test_req_id), now)
-            self._events.append(TestRequestSent(test_req_id))
-        if now >= self._last_sent + interval:
-            self._emit(admin.heartbeat(), now)
-            self._events.append(HeartbeatSent(None))
-
-
-def _check_orig_sending_time(msg: Message) -> ValidationError | None:
-    """PossDup messages need OrigSendingTime (122), no later than SendingTime (52)."""
-    mt = msg.msg_type
-    orig = msg.get(Tag.ORIG_SENDING_TIME)
-    if orig is None:
-        return ValidationError(SessionRejectReason.REQUIRED_TAG_MISSING, Tag.ORIG_SENDING_TIME, mt)
-    try:
-        if msg.get_utc_timestamp(Tag.ORIG_SENDING_TIME) > msg.get_utc_timestamp(Tag.SENDING_TIME):
-            return ValidationError(
-                SessionRejectReason.SENDING_TIME_ACCURACY_PROBLEM, Tag.ORIG_SENDING_TIME, mt
-            )
-    except FieldValueError as exc:
-        return ValidationError(SessionRejectReason.INCORRECT_DATA_FORMAT_FOR_VALUE, exc.tag, mt)
-    return None
 
 
 def _text(raw: bytes | None) -> str | None:
