@@ -120,6 +120,10 @@ def checksum(data: bytes | bytearray | memoryview) -> int:
     return total & 0xFF
 
 
+_ENUM_TABLES: dict[type[Enum], dict[bytes, Any]] = {}
+"""Each enum's members by their value as written on the wire, built on first use."""
+
+
 class FieldMap:
     """Fields in wire order with O(1) lookup by tag: the base of `Message` and `Group`.
 
@@ -304,8 +308,16 @@ class FieldMap:
     def get_enum(self, tag: int, enum: type[E], default: T) -> E | T: ...
     def get_enum(self, tag: int, enum: type[E], default: Any = _MISSING) -> Any:
         """The value as a member of `enum` (an IntEnum or StrEnum of the field's values)."""
+        table = _ENUM_TABLES.get(enum)
+        if table is None:
+            table = _ENUM_TABLES[enum] = {str(m.value).encode("latin-1"): m for m in enum}
+        raw = self.get(tag)
+        if raw is not None:
+            member = table.get(raw)
+            if member is not None:  # the value as the enum writes it: one dict lookup
+                return member
 
-        def conv(raw: bytes) -> E:
+        def conv(raw: bytes) -> E:  # anything else: parsed, or refused with the reason
             sample = next(iter(enum)).value
             # parse_int, not int(): int() takes " 5", "+5" and "1_0", which are not FIX ints.
             return enum(parse_int(raw) if isinstance(sample, int) else raw.decode("latin-1"))
