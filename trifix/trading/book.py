@@ -24,7 +24,8 @@ here raises on bad market data: a peer's fault is a value.
 
 Each side keeps a dict from price to size and the prices in a list kept sorted with `bisect`
 (ascending for both sides: the best bid is the last, the best offer the first), so an update
-costs a dict operation and, when a level appears or goes, a bisect over a few prices.
+costs a dict operation and, when a level appears or goes, a bisect over a few prices. Books
+named by position are applied a whole message at a time (`trifix.trading._book_positions`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from decimal import Decimal
 from typing import Final
 
 from trifix.core.tags import MDEntryType, MDUpdateAction
+from trifix.trading._book_positions import PositionalUpdates
 from trifix.trading.bookvalues import (
     BookEntry,
     BookStyle,
@@ -104,7 +106,7 @@ class _Side:
 _Apply = Callable[..., "tuple[InconsistencyKind, str] | None"]
 
 
-class OrderBook:
+class OrderBook(PositionalUpdates):
     """The book of one symbol at one LP, kept from snapshots (W) and incrementals (X).
 
     Args:
@@ -465,104 +467,3 @@ class OrderBook:
         else:
             del side.counts[price]
             side.remove(price)
-
-    def _apply_positions(self, updates: Iterable[BookUpdate]) -> Inconsistency | None:
-        """Apply one message to a book whose levels are named by position.
-
-        An LP that moves its whole book sends a change per position; halfway through such a
-        message the levels may be out of order (level 1 already moved below the old level 2).
-        So the levels are edited as lists in position order, and checked (strictly ordered, no
-        price twice) once the whole message is applied.
-        """
-        work: dict[_Side, list[list[Decimal]]] = {}
-        n = 0
-        for update in updates:
-            side = self._sides.get(update.entry_type)
-            if side is None or update.position is None:
-                if side is not None and side in work:  # a by-price entry: settle the lists
-                    failed = self._settle(work.pop(side), side, update)
-                    if failed is not None:
-                        return failed
-                failed_entry = self._apply_by_price(*update)
-                if failed_entry is not None:
-                    return self._fail(failed_entry[0], failed_entry[1], update)
-                n += 1
-                continue
-            levels = work.get(side)
-            if levels is None:
-                ordered = side.prices[::-1] if side.bid else side.prices
-                levels = work[side] = [[price, side.sizes[price]] for price in ordered]
-            failed_position = _edit_position(levels, side.name, update)
-            if failed_position is not None:
-                return self._fail(failed_position[0], failed_position[1], update)
-            n += 1
-        for side, levels in work.items():
-            failed = self._settle(levels, side, None)
-            if failed is not None:
-                return failed
-        self.updates_applied += n
-        bids = self._bids.prices
-        offers = self._offers.prices
-        if bids and offers and bids[-1] >= offers[0]:
-            return self._check_crossed()
-        return None
-
-    def _settle(
-        self, levels: list[list[Decimal]], side: _Side, update: BookUpdate | None
-    ) -> Inconsistency | None:
-        """Check `levels` (best first) are strictly ordered, then make them the side's."""
-        seen: set[Decimal] = set()
-        for price, _ in levels:
-            if price in seen:
-                return self._fail(
-                    InconsistencyKind.BAD_POSITION,
-                    f"{side.name} {price} already at another position",
-                    update,
-                )
-            seen.add(price)
-        for position in range(1, len(levels)):
-            better, price = levels[position - 1][0], levels[position][0]
-            if (price > better) if side.bid else (price < better):
-                return self._fail(
-                    InconsistencyKind.BAD_POSITION,
-                    f"{side.name} levels out of order: {better} at position {position} "
-                    f"before {price} at position {position + 1}",
-                    update,
-                )
-        side.clear()
-        side.prices.extend(level[0] for level in (levels[::-1] if side.bid else levels))
-        side.sizes.update((price, size) for price, size in levels)
-        return None
-
-
-def _edit_position(
-    levels: list[list[Decimal]], name: str, update: BookUpdate
-) -> tuple[InconsistencyKind, str] | None:
-    """Apply one positional update to `levels` (best first, [price, size] each)."""
-    action, _, price, size, _, position, _ = update
-    assert position is not None
-    if size is not None and size < _ZERO:
-        return InconsistencyKind.NEGATIVE_SIZE, f"size {size}"
-    count = len(levels)
-    limit = count + 1 if action == _NEW else count
-    if not 1 <= position <= limit:
-        return InconsistencyKind.BAD_POSITION, f"{name} position {position} of {count} levels"
-    index = position - 1
-    if action == _NEW:
-        if price is None or size is None:
-            what = "MDEntryPx (270)" if price is None else "MDEntrySize (271)"
-            return InconsistencyKind.MISSING_FIELD, f"new {name} without {what}"
-        if size:
-            levels.insert(index, [price, size])
-        return None
-    if action == _DELETE:
-        del levels[index]
-        return None
-    level = levels[index]
-    if price is not None:
-        level[0] = price
-    if size is not None:
-        level[1] = size
-    if not level[1]:  # a change to size 0 removes the level
-        del levels[index]
-    return None
