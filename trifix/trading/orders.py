@@ -20,6 +20,10 @@ as an `IllegalTransition` and not applied.
   order; an OrderMassStatusRequest (AF) answered by status reports (ExecType I with
   MassStatusReqID 584, TotNumReports 911, LastRptRequested 912) reconciles the local orders
   with the LP's, adopting orders it did not know and listing open ones the LP did not report.
+
+What was sent is recorded by `trifix.trading._order_requests` (a mixin of `OrderTracker`, with
+the errors it raises, re-exported here); this module keeps the queries, what is received and
+the recovery.
 """
 
 from __future__ import annotations
@@ -29,19 +33,17 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Final, Protocol
+from typing import Final
 
-from trifix.core.errors import FieldValueError, LocalProtocolError
+from trifix.core.errors import FieldValueError
 from trifix.core.message import Message
 from trifix.core.tags import (
     CxlRejReason,
-    MassStatusReqType,
     MsgType,
     OrdStatus,
     OrdType,
     Side,
     Tag,
-    TimeInForce,
 )
 from trifix.trading._order_record import (
     ZERO,
@@ -51,14 +53,18 @@ from trifix.trading._order_record import (
     Report,
     timed,
 )
-from trifix.trading.errors import TradingError
-from trifix.trading.messages import OrderMassStatusRequest, OrderStatusRequest
+from trifix.trading._order_requests import (
+    DuplicateClOrdIDError,
+    OrderRequests,
+    OrderTrackingError,
+    SupportsToMessage,
+    UnknownOrderError,
+    _wire,
+)
 from trifix.trading.order_state import (
     ENDED,
     PENDING_REQUEST,
-    START,
     IllegalTransitionError,
-    MachineState,
     OrderEvent,
     OrderState,
     apply,
@@ -90,35 +96,11 @@ __all__ = [
 ]
 
 
-class SupportsToMessage(Protocol):
-    """A typed message (`trifix.trading.messages`) that converts to a wire `Message`."""
-
-    def to_message(self) -> Message:
-        """The wire message."""
-        ...
-
-
-class OrderTrackingError(TradingError, LocalProtocolError):
-    """The tracker was asked to record something impossible; nothing was changed."""
-
-
-class DuplicateClOrdIDError(OrderTrackingError):
-    """A ClOrdID already used by an order of this session."""
-
-
-class UnknownOrderError(OrderTrackingError):
-    """A cancel or replace names an order the tracker does not know."""
-
-
 _SNAPSHOTS: Final = frozenset({OrderEvent.STATUS, OrderEvent.RESTATED})
 _FILLS: Final = frozenset({OrderEvent.FILL, OrderEvent.PARTIAL_FILL})
 
 
-def _wire(msg: Message | SupportsToMessage) -> Message:
-    return msg if isinstance(msg, Message) else msg.to_message()
-
-
-class OrderTracker:
+class OrderTracker(OrderRequests):
     """Every order of one session, with its state, quantities and ClOrdID chain.
 
     Args:
@@ -191,141 +173,6 @@ class OrderTracker:
         """The orders not ended (working, pending or held)."""
         return self.orders(open_only=True)
 
-    # -- requests the application may send ---------------------------------------------------
-    def status_request(self, cl_ord_id: str) -> OrderStatusRequest:
-        """An OrderStatusRequest (H) for the order `cl_ord_id` names.
-
-        Raises:
-            UnknownOrderError: no order uses `cl_ord_id`.
-        """
-        order = self._require(cl_ord_id)
-        return OrderStatusRequest(
-            cl_ord_id=order.cl_ord_id, symbol=order.symbol, side=order.side, order_id=order.order_id
-        )
-
-    @staticmethod
-    def mass_status_request(
-        mass_status_req_id: str, *, symbol: str | None = None, side: Side | None = None
-    ) -> OrderMassStatusRequest:
-        """An OrderMassStatusRequest (AF) for all orders, or those of `symbol` and/or `side`.
-
-        Record it with `on_sent` when sending it, so that the answers reconcile the orders.
-        """
-        req_type = (
-            MassStatusReqType.STATUS_FOR_ALL_ORDERS
-            if symbol is None
-            else MassStatusReqType.STATUS_FOR_ORDERS_FOR_A_SECURITY
-        )
-        return OrderMassStatusRequest(
-            mass_status_req_id=mass_status_req_id,
-            mass_status_req_type=req_type,
-            symbol=symbol,
-            side=side,
-        )
-
-    # -- what was sent -------------------------------------------------------------------------
-    def on_sent(self, msg: Message | SupportsToMessage, now: datetime) -> OrderUpdate | None:
-        """Record an outgoing message; call it just before handing the message to the session.
-
-        NewOrderSingle (D) creates an order in PENDING_NEW; OrderCancelRequest (F) and
-        OrderCancelReplaceRequest (G) make the order pending; OrderMassStatusRequest (AF)
-        opens a reconciliation. Other messages are ignored (None).
-
-        Raises:
-            DuplicateClOrdIDError: the ClOrdID is already used.
-            UnknownOrderError: OrigClOrdID names no order, or not the order's current ClOrdID.
-            IllegalTransitionError: the order's state does not allow the request.
-            FieldValueError: a required field is missing or invalid.
-        """
-        m = _wire(msg)
-        msg_type = m.msg_type
-        if msg_type == MsgType.NEW_ORDER_SINGLE:
-            return self._sent_new(m, now)
-        if msg_type == MsgType.ORDER_CANCEL_REQUEST:
-            return self._sent_request(m, now, OrderEvent.SEND_CANCEL)
-        if msg_type == MsgType.ORDER_CANCEL_REPLACE_REQUEST:
-            return self._sent_request(m, now, OrderEvent.SEND_REPLACE)
-        if msg_type == MsgType.ORDER_MASS_STATUS_REQUEST:
-            req_id = m.get_str(Tag.MASS_STATUS_REQ_ID)
-            self._mass_status[req_id] = MassStatusRun(
-                req_id, now, m.get_str(Tag.SYMBOL, None), m.get_enum(Tag.SIDE, Side, None)
-            )
-        return None
-
-    def on_send_failed(self, cl_ord_id: str, now: datetime) -> OrderUpdate | None:
-        """Undo `on_sent` for a message that never left (the session refused it).
-
-        A new order that has heard nothing from the LP is forgotten (None is returned); a
-        pending cancel or replace is withdrawn and the order goes back to its prior state.
-
-        Raises:
-            UnknownOrderError: `cl_ord_id` names neither an unanswered new order nor a
-                pending request.
-        """
-        order = self._require(cl_ord_id)
-        pending = order.pending
-        if pending is not None and pending.cl_ord_id == cl_ord_id:
-            previous = order.machine
-            assert previous.prior is not None
-            order.machine = MachineState(previous.prior)
-            order.pending = None
-            order.updated_at = now
-            del self._by_cl_ord_id[cl_ord_id]
-            return OrderUpdate(order.view(), previous.state, OrderEvent.CANCEL_REJECTED)
-        if order.machine == START and order.order_id is None and order.cl_ord_id == cl_ord_id:
-            self._orders.remove(order)
-            del self._by_cl_ord_id[cl_ord_id]
-            return None
-        raise UnknownOrderError(f"ClOrdID {cl_ord_id!r} is not an unanswered request")
-
-    def _sent_new(self, m: Message, now: datetime) -> OrderUpdate:
-        cl_ord_id = m.get_str(Tag.CL_ORD_ID)
-        if cl_ord_id in self._by_cl_ord_id:
-            raise DuplicateClOrdIDError(f"ClOrdID {cl_ord_id!r} is already used")
-        order = OrderRecord(
-            cl_ord_id=cl_ord_id,
-            symbol=m.get_str(Tag.SYMBOL),
-            side=m.get_enum(Tag.SIDE, Side),
-            ord_type=m.get_enum(Tag.ORD_TYPE, OrdType),
-            order_qty=m.get_decimal(Tag.ORDER_QTY),
-            price=m.get_decimal(Tag.PRICE, None),
-            stop_px=m.get_decimal(Tag.STOP_PX, None),
-            time_in_force=m.get_enum(Tag.TIME_IN_FORCE, TimeInForce, None),
-            account=m.get_str(Tag.ACCOUNT, None),
-            created_at=now,
-            updated_at=now,
-            chain=[cl_ord_id],
-        )
-        self._orders.append(order)
-        self._by_cl_ord_id[cl_ord_id] = order
-        return OrderUpdate(order.view(), None, OrderEvent.SEND_NEW)
-
-    def _sent_request(self, m: Message, now: datetime, event: OrderEvent) -> OrderUpdate:
-        cl_ord_id = m.get_str(Tag.CL_ORD_ID)
-        orig = m.get_str(Tag.ORIG_CL_ORD_ID)
-        order = self._require(orig)
-        if orig != order.cl_ord_id:
-            raise UnknownOrderError(
-                f"OrigClOrdID {orig!r} is not the order's current ClOrdID {order.cl_ord_id!r}"
-            )
-        if cl_ord_id in self._by_cl_ord_id:
-            raise DuplicateClOrdIDError(f"ClOrdID {cl_ord_id!r} is already used")
-        replacing = event is OrderEvent.SEND_REPLACE
-        pending = PendingRequest(
-            event=event,
-            cl_ord_id=cl_ord_id,
-            sent_at=now,
-            order_qty=m.get_decimal(Tag.ORDER_QTY, None) if replacing else None,
-            price=m.get_decimal(Tag.PRICE, None) if replacing else None,
-            ord_type=m.get_enum(Tag.ORD_TYPE, OrdType, None) if replacing else None,
-        )
-        previous = order.machine.state
-        order.machine = apply(order.machine, event)  # raises before anything changed
-        order.pending = pending
-        order.updated_at = now
-        self._by_cl_ord_id[cl_ord_id] = order
-        return OrderUpdate(order.view(), previous, event)
-
     # -- what was received -------------------------------------------------------------------
     def on_received(self, msg: Message | SupportsToMessage, now: datetime) -> list[TrackerEvent]:
         """Apply an incoming message: ExecutionReport (8) or OrderCancelReject (9).
@@ -349,12 +196,6 @@ class OrderTracker:
             if cl_ord_id is not None and cl_ord_id in self._by_cl_ord_id:
                 return self._by_cl_ord_id[cl_ord_id]
         return self._by_order_id.get(order_id) if order_id is not None else None
-
-    def _require(self, cl_ord_id: str) -> OrderRecord:
-        order = self._by_cl_ord_id.get(cl_ord_id)
-        if order is None:
-            raise UnknownOrderError(f"no order has ClOrdID {cl_ord_id!r}")
-        return order
 
     def _execution_report(self, r: Report, now: datetime) -> list[TrackerEvent]:
         event = classify(r.exec_type, r.ord_status, leaves_zero=r.leaves_qty == ZERO)
