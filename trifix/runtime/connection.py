@@ -9,6 +9,14 @@ connection's tasks:
   `data_to_send()` together, has the update committed (group commit across sessions, in the
   store's worker thread; in place for a store that never waits for the disk) and only then
   writes the bytes, all of the batch in one `send_all`;
+* the core counts a received message as soon as it has processed it, but the runtime stores
+  the expected inbound sequence number only up to the first application message not yet
+  handed to the application's channel (see `Connection._store_update`): a crash before
+  delivery makes the next logon ask the peer for that message again instead of losing it.
+  While it holds the number back, the writer looks again every `DEFER_SECONDS` and records
+  what the application has taken since. Admin messages and gap fills are never held back. If
+  the connection ends with application messages still undelivered, the core is rewound to the
+  first of them, so the next logon asks for them again in this process too;
 * events are delivered to the application's channel in order, one deliverer at a time (a
   `trio.Lock`): the *reader* delivers what the bytes it fed produced before it reads more, so
   a slow application slows the peer down (TCP back-pressure) instead of growing memory; the
@@ -23,7 +31,10 @@ survives into the next one.
 
 from __future__ import annotations
 
+import logging
 import ssl
+from collections import deque
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -35,11 +46,15 @@ from trifix.core.events import (
     Event,
     LoggedOn,
     ResendRequested,
+    SequencesReset,
 )
+from trifix.core.session import StoreUpdate
+from trifix.runtime.store_writer import DEFER_SECONDS
 
 if TYPE_CHECKING:
     from trifix.runtime.handle import SessionHandle
 
+_log = logging.getLogger("trifix.runtime")
 _READ_SIZE = 65536
 _CLOSE_GRACE = 5.0  # seconds to flush a final Logout before the socket is closed anyway
 _TRANSPORT_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError, OSError)
@@ -61,6 +76,12 @@ class Connection:
         self._cancel = trio.CancelScope()
         self._finished = trio.Event()
         self._timer_target: datetime | None = None  # when the timer task will next look
+        # Events taken from the core, in order, not yet dispatched; and of those taken (in
+        # flight included), the application messages of this sequence period not yet in the
+        # application's channel. The first of them bounds the inbound number we store.
+        self._pending: deque[Event] = deque()
+        self._undelivered: deque[AppMessageReceived] = deque()
+        self._held: StoreUpdate | None = None  # the last update given, if it held back
         self.logged_on = False
         """True once this connection completed a Logon (the initiator's measure of success)."""
 
@@ -101,6 +122,7 @@ class Connection:
                     core.connection_lost(clock(), "connection closed")
                 with trio.move_on_after(1):  # a stalled application must not hold us here
                     await self._dispatch_pending()
+                self._settle()
                 self.handle._detach(self)
                 await trio.aclose_forcefully(self.stream)
                 self._finished.set()
@@ -140,7 +162,7 @@ class Connection:
         core = self._core
         handle = self.handle
         while True:
-            update = core.store_update()
+            update = self._store_update()
             data = core.data_to_send()
             written_up_to = core.next_sender_seq  # what these bytes cover, before any await
             if update is not None:
@@ -168,7 +190,11 @@ class Connection:
             if self._closing:
                 self._cancel.cancel()
                 return
-            await self._writer_wake.wait()
+            if self._held is None:
+                await self._writer_wake.wait()
+            else:  # look again soon: the application's progress moves the stored number on
+                with trio.move_on_after(DEFER_SECONDS):
+                    await self._writer_wake.wait()
             self._writer_wake = trio.Event()
 
     async def _dispatcher(self) -> None:
@@ -179,18 +205,89 @@ class Connection:
             self._dispatch_wake = trio.Event()
 
     async def _dispatch_pending(self) -> None:
-        core = self._core
+        pending = self._pending
         while True:
-            events = core.events()
-            if not events:
-                return
-            for event in events:
-                await self._dispatch(event)
+            self._collect()
+            if not pending:
+                break
+            while pending:
+                await self._dispatch(pending.popleft())
+
+    def _collect(self) -> None:
+        """Take the core's new events (no await: nothing can slip in between)."""
+        events = self._core.events()
+        if not events:
+            return
+        self._pending.extend(events)
+        undelivered = self._undelivered
+        for event in events:
+            if type(event) is AppMessageReceived:
+                undelivered.append(event)
+            elif type(event) is SequencesReset:
+                # A new sequence period: numbers before it mean nothing to the store now.
+                undelivered.clear()
+
+    def _store_update(self) -> StoreUpdate | None:
+        """The core's store update, with the inbound sequence number held back to the first
+        application message not yet delivered.
+
+        Called with no await since the last `_collect` of the caller's own, so every message the
+        core has counted is either in the application's channel or in `_undelivered`. When the
+        core has nothing new but an earlier update was held back and the application has taken
+        messages since, an inbound-only update records that progress.
+        """
+        self._collect()
+        core = self._core
+        update = core.store_update()
+        undelivered = self._undelivered
+        if update is None:
+            held = self._held
+            if held is None:
+                return None
+            target = core.next_target_seq
+            if undelivered:
+                target = min(target, undelivered[0].message.seq_num)
+            if target == held.next_target_seq:
+                return None
+            update = StoreUpdate(False, [], held.next_sender_seq, target)
+        elif undelivered:
+            first = undelivered[0].message.seq_num
+            if first < update.next_target_seq:
+                update = replace(update, next_target_seq=first)
+        self._held = update if update.next_target_seq < core.next_target_seq else None
+        return update
+
+    def _settle(self) -> None:
+        """The connection is over: application messages it did not deliver are forgotten by
+        the core (rewound to the first of them, so the next logon asks the peer for them
+        again) and the last inbound progress is queued for the store."""
+        self._collect()
+        core = self._core
+        handle = self.handle
+        undelivered = self._undelivered
+        if undelivered:  # the core is disconnected: `run` made sure of it
+            first = undelivered[0].message.seq_num
+            _log.warning(
+                "session %s: %d application messages from MsgSeqNum %d on were not delivered "
+                "before the connection ended; the next logon asks for them again",
+                handle.id,
+                len(undelivered),
+                first,
+            )
+            core.refresh(core.next_sender_seq, min(first, core.next_target_seq))
+        update = self._store_update()
+        if update is not None:
+            handle.store.defer(handle.id, update, handle.clock())
+        self._pending.clear()
+        undelivered.clear()
 
     async def _dispatch(self, event: Event) -> None:
         handle = self.handle
         if type(event) is AppMessageReceived:  # the common case, first
             await handle._deliver(event)
+            undelivered = self._undelivered
+            if undelivered and undelivered[0] is event:
+                undelivered.popleft()
             return
         if isinstance(event, ResendRequested):
             await self._replay(event)

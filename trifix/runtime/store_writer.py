@@ -99,7 +99,9 @@ class StoreWriter:
         commit, or is committed after `DEFER_SECONDS`. A crash in between loses at most that
         much inbound progress, and the peer resends it (flagged PossDup): what matters for the
         outbound side, the sequence numbers of bytes already written, is always committed
-        before the bytes go out.
+        before the bytes go out. The inbound number given here never counts an application
+        message not yet handed to the application (the connection holds it back), so no
+        message is lost, whenever the crash comes.
         """
         self._pending.append((session_id, update, now))
         if self._deferred_since is None:
