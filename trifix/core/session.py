@@ -20,8 +20,10 @@ through `Replay` (streamed, so a million messages need bounded memory): applicat
 out again with PossDupFlag=Y and OrigSendingTime, admin messages and unstored ranges become
 SequenceReset-GapFill.
 
-The expected inbound sequence number advances only once a message has been turned into events;
-the driver persists `store_update()` after handling them, so a crash re-requests rather than
+The expected inbound sequence number advances as soon as a message has been turned into events
+(`store_update()` reports it). A driver must not persist it past an application message it has
+not handed over yet: the trio runtime holds the stored number back to the first undelivered one
+(docs/runtime.md, "What the store holds after a crash"), so a crash re-requests rather than
 loses a message.
 
 Layout: `Session` is one object assembled from a mixin per concern, so each module stays small.
