@@ -122,7 +122,11 @@ async def test_schedule_connects_inside_the_window_and_logs_out_at_the_end(
         assert lp.listen_port
         hosts = [("127.0.0.1", lp.listen_port)]
         spec = SessionSpec(
-            "LP", gw_settings(), hosts=hosts, schedule=schedule, reconnect=FAST_RECONNECT
+            "LP",
+            gw_settings(heartbeat_interval=3 * 3600),  # few heartbeats: each costs real time
+            hosts=hosts,
+            schedule=schedule,
+            reconnect=FAST_RECONNECT,
         )
         async with open_engine(EngineSpec([spec]), clock=clock) as gw:
             handle = gw.session("LP")
