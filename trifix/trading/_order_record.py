@@ -7,8 +7,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from enum import Enum
+from typing import Final, NamedTuple, TypeVar
 
+from trifix.core.fieldmap import tag_key
+from trifix.core.fields import parse_decimal, parse_int, parse_utc_timestamp
 from trifix.core.message import Message
 from trifix.core.tags import (
     CxlRejReason,
@@ -115,9 +118,9 @@ class MassStatusRun:
     received: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
-    """The fields of an ExecutionReport the tracker reads, converted once."""
+class Report(NamedTuple):
+    """The fields of an ExecutionReport the tracker reads, converted once (a tuple: one is
+    made per report received, and a tuple is the cheapest immutable record to build)."""
 
     exec_id: str
     exec_type: ExecType
@@ -145,6 +148,51 @@ class Report:
 
     @classmethod
     def read(cls, m: Message) -> Report:
+        """The report's fields, in one pass over the message.
+
+        Raises:
+            FieldValueError: a required field is missing, or a value cannot be read.
+        """
+        f = dict(zip(m.tag_keys(), m.raw_values(), strict=True))  # last occurrence wins
+        get = f.get
+        try:
+            raw = get(_K_TRANSACT_TIME)
+            transact_time = None if raw is None else parse_utc_timestamp(raw)
+            raw = get(_K_TOT_NUM_REPORTS)
+            tot_num_reports = None if raw is None else parse_int(raw)
+            raw = get(_K_LAST_RPT_REQUESTED)
+            return cls(
+                exec_id=f[_K_EXEC_ID].decode("utf-8", "surrogateescape"),
+                exec_type=_EXEC_TYPES[f[_K_EXEC_TYPE]],
+                ord_status=_ORD_STATUSES[f[_K_ORD_STATUS]],
+                order_id=f[_K_ORDER_ID].decode("utf-8", "surrogateescape"),
+                cl_ord_id=_text(get(_K_CL_ORD_ID)),
+                orig_cl_ord_id=_text(get(_K_ORIG_CL_ORD_ID)),
+                symbol=_text(get(_K_SYMBOL)),
+                side=_member(_SIDES, get(_K_SIDE)),
+                order_qty=_decimal(get(_K_ORDER_QTY)),
+                price=_decimal(get(_K_PRICE)),
+                ord_type=_member(_ORD_TYPES, get(_K_ORD_TYPE)),
+                leaves_qty=_required_decimal(f[_K_LEAVES_QTY]),
+                cum_qty=_required_decimal(f[_K_CUM_QTY]),
+                avg_px=_required_decimal(f[_K_AVG_PX]),
+                last_qty=_decimal(get(_K_LAST_QTY)),
+                last_px=_decimal(get(_K_LAST_PX)),
+                exec_ref_id=_text(get(_K_EXEC_REF_ID)),
+                text=_text(get(_K_TEXT)),
+                ord_rej_reason=_member(_ORD_REJ_REASONS, get(_K_ORD_REJ_REASON)),
+                transact_time=transact_time,
+                mass_status_req_id=_text(get(_K_MASS_STATUS_REQ_ID)),
+                tot_num_reports=tot_num_reports,
+                last_rpt_requested=False if raw is None else _BOOLS[raw],
+            )
+        except (KeyError, ValueError):
+            pass  # missing, unusual or invalid: the typed getters say which, and why
+        return cls._read_typed(m)
+
+    @classmethod
+    def _read_typed(cls, m: Message) -> Report:
+        """`read` with the typed getters: slower, and raises the precise `FieldValueError`."""
         return cls(
             exec_id=m.get_str(Tag.EXEC_ID),
             exec_type=m.get_enum(Tag.EXEC_TYPE, ExecType),
@@ -170,6 +218,74 @@ class Report:
             tot_num_reports=m.get_int(Tag.TOT_NUM_REPORTS, None),
             last_rpt_requested=m.get_bool(Tag.LAST_RPT_REQUESTED, False),
         )
+
+
+# -- the one-pass reading of `Report.read` ---------------------------------------------------
+_K_EXEC_ID: Final = tag_key(Tag.EXEC_ID)
+_K_EXEC_TYPE: Final = tag_key(Tag.EXEC_TYPE)
+_K_ORD_STATUS: Final = tag_key(Tag.ORD_STATUS)
+_K_ORDER_ID: Final = tag_key(Tag.ORDER_ID)
+_K_CL_ORD_ID: Final = tag_key(Tag.CL_ORD_ID)
+_K_ORIG_CL_ORD_ID: Final = tag_key(Tag.ORIG_CL_ORD_ID)
+_K_SYMBOL: Final = tag_key(Tag.SYMBOL)
+_K_SIDE: Final = tag_key(Tag.SIDE)
+_K_ORDER_QTY: Final = tag_key(Tag.ORDER_QTY)
+_K_PRICE: Final = tag_key(Tag.PRICE)
+_K_ORD_TYPE: Final = tag_key(Tag.ORD_TYPE)
+_K_LEAVES_QTY: Final = tag_key(Tag.LEAVES_QTY)
+_K_CUM_QTY: Final = tag_key(Tag.CUM_QTY)
+_K_AVG_PX: Final = tag_key(Tag.AVG_PX)
+_K_LAST_QTY: Final = tag_key(Tag.LAST_QTY)
+_K_LAST_PX: Final = tag_key(Tag.LAST_PX)
+_K_EXEC_REF_ID: Final = tag_key(Tag.EXEC_REF_ID)
+_K_TEXT: Final = tag_key(Tag.TEXT)
+_K_ORD_REJ_REASON: Final = tag_key(Tag.ORD_REJ_REASON)
+_K_TRANSACT_TIME: Final = tag_key(Tag.TRANSACT_TIME)
+_K_MASS_STATUS_REQ_ID: Final = tag_key(Tag.MASS_STATUS_REQ_ID)
+_K_TOT_NUM_REPORTS: Final = tag_key(Tag.TOT_NUM_REPORTS)
+_K_LAST_RPT_REQUESTED: Final = tag_key(Tag.LAST_RPT_REQUESTED)
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def _members(enum: type[_E]) -> dict[bytes, _E]:
+    """The members of `enum` by their wire form (a value written otherwise is not found)."""
+    return {str(member.value).encode("latin-1"): member for member in enum}
+
+
+_EXEC_TYPES: Final = _members(ExecType)
+_ORD_STATUSES: Final = _members(OrdStatus)
+_SIDES: Final = _members(Side)
+_ORD_TYPES: Final = _members(OrdType)
+_ORD_REJ_REASONS: Final = _members(OrdRejReason)
+_BOOLS: Final = {b"Y": True, b"N": False}
+
+# Decimals by their wire form: quantities and prices repeat (0, the order sizes, the prices of
+# the day), and a Decimal is immutable. Cleared when full rather than evicting one by one.
+_DECIMALS: dict[bytes, Decimal] = {}
+_DECIMALS_MAX: Final = 4096
+
+
+def _required_decimal(raw: bytes) -> Decimal:
+    value = _DECIMALS.get(raw)
+    if value is None:
+        value = parse_decimal(raw)  # ValueError when invalid
+        if len(_DECIMALS) >= _DECIMALS_MAX:
+            _DECIMALS.clear()
+        _DECIMALS[raw] = value
+    return value
+
+
+def _decimal(raw: bytes | None) -> Decimal | None:
+    return None if raw is None else _required_decimal(raw)
+
+
+def _text(raw: bytes | None) -> str | None:
+    return None if raw is None else raw.decode("utf-8", "surrogateescape")
+
+
+def _member(members: dict[bytes, _E], raw: bytes | None) -> _E | None:
+    return None if raw is None else members[raw]  # KeyError: unusual or invalid
 
 
 def timed(
