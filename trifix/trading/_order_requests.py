@@ -16,14 +16,16 @@ here), which holds the state it works on.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from trifix.core.errors import LocalProtocolError
 from trifix.core.message import Message
 from trifix.core.tags import MassStatusReqType, MsgType, OrdType, Side, Tag, TimeInForce
 from trifix.trading._order_record import MassStatusRun, OrderRecord
+from trifix.trading.checkvalues import OrderRequest
 from trifix.trading.errors import TradingError
-from trifix.trading.messages import OrderMassStatusRequest, OrderStatusRequest
+from trifix.trading.messages import NewOrderSingle, OrderMassStatusRequest, OrderStatusRequest
 from trifix.trading.order_state import START, MachineState, OrderEvent, apply
 from trifix.trading.order_views import OrderUpdate, PendingRequest
 
@@ -156,12 +158,37 @@ class OrderRequests:
             return None
         raise UnknownOrderError(f"ClOrdID {cl_ord_id!r} is not an unanswered request")
 
+    def on_sent_new(self, order: NewOrderSingle, msg: Message, now: datetime) -> OrderUpdate:
+        """`on_sent` for a typed new order whose wire form `msg` (``order.to_message()``) is
+        about to be sent: the order is recorded from `order` itself when that gives the same
+        values as reading `msg` (`OrderRequest.plain`), without reading `msg` again.
+
+        Raises:
+            DuplicateClOrdIDError: the ClOrdID is already used.
+            FieldValueError: a required field is missing or invalid.
+        """
+        if not OrderRequest.plain(order):
+            return self._sent_new(msg, now)
+        return self._record_new(
+            order.cl_ord_id,
+            now,
+            symbol=order.symbol,
+            side=order.side,
+            ord_type=order.ord_type,
+            order_qty=order.order_qty,
+            price=order.price,
+            stop_px=order.stop_px,
+            time_in_force=order.time_in_force,
+            account=order.account,
+        )
+
     def _sent_new(self, m: Message, now: datetime) -> OrderUpdate:
         cl_ord_id = m.get_str(Tag.CL_ORD_ID)
         if cl_ord_id in self._by_cl_ord_id:
             raise DuplicateClOrdIDError(f"ClOrdID {cl_ord_id!r} is already used")
-        order = OrderRecord(
-            cl_ord_id=cl_ord_id,
+        return self._record_new(
+            cl_ord_id,
+            now,
             symbol=m.get_str(Tag.SYMBOL),
             side=m.get_enum(Tag.SIDE, Side),
             ord_type=m.get_enum(Tag.ORD_TYPE, OrdType),
@@ -170,6 +197,34 @@ class OrderRequests:
             stop_px=m.get_decimal(Tag.STOP_PX, None),
             time_in_force=m.get_enum(Tag.TIME_IN_FORCE, TimeInForce, None),
             account=m.get_str(Tag.ACCOUNT, None),
+        )
+
+    def _record_new(
+        self,
+        cl_ord_id: str,
+        now: datetime,
+        *,
+        symbol: str,
+        side: Side,
+        ord_type: OrdType,
+        order_qty: Decimal,
+        price: Decimal | None,
+        stop_px: Decimal | None,
+        time_in_force: TimeInForce | None,
+        account: str | None,
+    ) -> OrderUpdate:
+        if cl_ord_id in self._by_cl_ord_id:
+            raise DuplicateClOrdIDError(f"ClOrdID {cl_ord_id!r} is already used")
+        order = OrderRecord(
+            cl_ord_id=cl_ord_id,
+            symbol=symbol,
+            side=side,
+            ord_type=ord_type,
+            order_qty=order_qty,
+            price=price,
+            stop_px=stop_px,
+            time_in_force=time_in_force,
+            account=account,
             created_at=now,
             updated_at=now,
             chain=[cl_ord_id],

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Final, Protocol
 
 from trifix.core.message import Message
-from trifix.core.tags import MsgType, OrdType, Side, Tag
+from trifix.core.tags import MsgType, OrdType, Side, Tag, TimeInForce
 from trifix.trading.errors import TradingError
+from trifix.trading.messages import NewOrderSingle
 from trifix.trading.order_views import OrderView
 
 __all__ = [
@@ -139,6 +140,49 @@ class OrderRequest:
             stop_px=m.get_decimal(Tag.STOP_PX, None),
             orig_cl_ord_id=m.get_str(Tag.ORIG_CL_ORD_ID) if replacing else None,
         )
+
+    @classmethod
+    def of_new_order(cls, order: NewOrderSingle) -> OrderRequest | None:
+        """What `of` reads from ``order.to_message()``, taken from the typed order itself.
+
+        Only for an order whose wire form reads back to the very same values (see
+        `plain`); None otherwise (use `of` on the wire message then).
+        """
+        if not cls.plain(order):
+            return None
+        return cls(
+            cl_ord_id=order.cl_ord_id,
+            symbol=order.symbol,
+            side=order.side,
+            ord_type=order.ord_type,
+            order_qty=order.order_qty,
+            price=order.price,
+            stop_px=order.stop_px,
+        )
+
+    @staticmethod
+    def plain(order: NewOrderSingle) -> bool:
+        """Whether every field of `order` that the checks and the tracker read comes back from its
+        wire form unchanged: exact types (no subclass, no raw string for an enum), decimals that
+        are written as they are (finite, not in exponent form), and no ``extra`` field (which
+        could repeat a tag). Call it on an order whose `to_message` succeeded."""
+        return (
+            not order.extra
+            and type(order.cl_ord_id) is str
+            and type(order.symbol) is str
+            and type(order.side) is Side
+            and type(order.ord_type) is OrdType
+            and _plain_decimal(order.order_qty)
+            and (order.price is None or _plain_decimal(order.price))
+            and (order.stop_px is None or _plain_decimal(order.stop_px))
+            and (order.time_in_force is None or type(order.time_in_force) is TimeInForce)
+            and (order.account is None or type(order.account) is str)
+        )
+
+
+def _plain_decimal(value: object) -> bool:
+    """A Decimal that the wire carries as ``str(value)`` (and so reads back equal and alike)."""
+    return type(value) is Decimal and value.is_finite() and "E" not in str(value)
 
 
 class _ToMessage(Protocol):

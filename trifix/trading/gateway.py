@@ -41,7 +41,7 @@ from trifix.trading.gateway_lp import LPState
 from trifix.trading.gateway_md import GatewayMarketData
 from trifix.trading.messages import NewOrderSingle, OrderCancelReplaceRequest, OrderCancelRequest
 from trifix.trading.order_state import OrderState
-from trifix.trading.order_views import OrderView
+from trifix.trading.order_views import OrderUpdate, OrderView
 from trifix.trading.orders import DuplicateClOrdIDError, UnknownOrderError
 from trifix.trading.routing import Candidate, LPConfig, NoRouteError, Route, choose_best_price
 from trifix.trading.updates import QuoteChanged
@@ -112,25 +112,48 @@ class Gateway(GatewayMarketData):
         msg = order if isinstance(order, Message) else order.to_message()
         if msg.msg_type != MsgType.NEW_ORDER_SINGLE:
             raise ValueError(f"place sends NewOrderSingle (35=D), not 35={msg.msg_type}")
-        cl_ord_id = msg.get_str(Tag.CL_ORD_ID)
+        # A typed order is read as it is rather than from the message just made of it.
+        typed = order if isinstance(order, NewOrderSingle) else None
+        request = OrderRequest.of_new_order(typed) if typed is not None else None
+        if request is not None:
+            cl_ord_id, symbol, side = request.cl_ord_id, request.symbol, request.side
+        else:
+            typed = None
+            cl_ord_id = msg.get_str(Tag.CL_ORD_ID)
         if self._used(cl_ord_id):
             raise DuplicateClOrdIDError(f"ClOrdID {cl_ord_id!r} is already used")
-        state = self._lp(self.route(msg.get_str(Tag.SYMBOL), msg.get_enum(Tag.SIDE, Side), lp))
-        return await self._send(state, msg, cl_ord_id, checked=True)
+        if request is None:
+            symbol, side = msg.get_str(Tag.SYMBOL), msg.get_enum(Tag.SIDE, Side)
+        state = self._lp(self.route(symbol, side, lp))
+        return await self._send(state, msg, cl_ord_id, checked=True, request=request, typed=typed)
 
     async def _send(
-        self, state: LPState, msg: Message, cl_ord_id: str, *, checked: bool
+        self,
+        state: LPState,
+        msg: Message,
+        cl_ord_id: str,
+        *,
+        checked: bool,
+        request: OrderRequest | None = None,
+        typed: NewOrderSingle | None = None,
     ) -> OrderView:
-        """Checks, breaker, tracker, session: the path of every order request."""
+        """Checks, breaker, tracker, session: the path of every order request.
+
+        `request` is `msg` as the checks read it, and `typed` the NewOrderSingle `msg` was
+        made of, when the caller has them (they are read from `msg` otherwise).
+        """
         handle = self._order_handle(state)
         now = self._clock()
         if checked:
-            state.checks.check(msg, now)
+            state.checks.check(request if request is not None else msg, now)
             try:
                 state.breaker.allow(now)
             finally:
                 state.breaker_alerts()
-        update = state.tracker.on_sent(msg, now)
+        if typed is not None:
+            update: OrderUpdate | None = state.tracker.on_sent_new(typed, msg, now)
+        else:
+            update = state.tracker.on_sent(msg, now)
         assert update is not None
         self._owner[cl_ord_id] = state
         state.expect_answer(cl_ord_id, msg.msg_type, trio.current_time())

@@ -1,0 +1,75 @@
+"""A typed NewOrderSingle is read as it is (no re-parse) only when that gives what its wire form
+would: the checks' `OrderRequest` and the tracker's record are the same either way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from trifix.core.tags import OrdType, Side, Tag, TimeInForce
+from trifix.trading.checkvalues import OrderRequest
+from trifix.trading.messages import NewOrderSingle
+from trifix.trading.orders import DuplicateClOrdIDError, OrderTracker
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def order(**changes: Any) -> NewOrderSingle:
+    fields: dict[str, Any] = {
+        "cl_ord_id": "C1",
+        "symbol": "EURUSD",
+        "side": Side.SELL,
+        "order_qty": Decimal("1000"),
+        "ord_type": OrdType.STOP_LIMIT,
+        "price": Decimal("1.08500"),
+        "stop_px": Decimal("1.08400"),
+        "time_in_force": TimeInForce.IMMEDIATE_OR_CANCEL,
+        "account": "ACC",
+        "transact_time": NOW,
+    }
+    fields.update(changes)
+    return NewOrderSingle(**fields)
+
+
+NOT_PLAIN = {
+    "extra field": {"extra": ((Tag.TEXT, "x"),)},
+    "exponent quantity": {"order_qty": Decimal("1E+3")},
+    "exponent price": {"price": Decimal("1.1E-7")},
+    "exponent stop": {"stop_px": Decimal("1.1E-7")},
+    "raw side": {"side": "2"},
+    "raw ord type": {"ord_type": "4"},
+    "raw time in force": {"time_in_force": "3"},
+    "int quantity": {"order_qty": 1000},
+    "str subclass account": {"account": Side.BUY},
+}
+
+
+def test_a_plain_order_gives_what_its_wire_form_gives() -> None:
+    o = order()
+    assert OrderRequest.plain(o)
+    assert OrderRequest.of_new_order(o) == OrderRequest.of(o.to_message())
+    assert OrderRequest.of_new_order(order(price=None, stop_px=None, account=None)) is not None
+
+
+@pytest.mark.parametrize("changes", NOT_PLAIN.values(), ids=NOT_PLAIN.keys())
+def test_an_order_not_read_back_alike_is_left_to_the_wire_form(changes: dict[str, Any]) -> None:
+    o = order(**changes)
+    assert not OrderRequest.plain(o)
+    assert OrderRequest.of_new_order(o) is None
+
+
+@pytest.mark.parametrize("changes", [{}, *NOT_PLAIN.values()], ids=["plain", *NOT_PLAIN.keys()])
+def test_the_tracker_records_a_typed_order_as_its_wire_form(changes: dict[str, Any]) -> None:
+    o = order(**changes)
+    typed, wire = OrderTracker(), OrderTracker()
+    from_typed = typed.on_sent_new(o, o.to_message(), NOW)
+    from_wire = wire.on_sent(o.to_message(), NOW)
+    assert from_wire is not None
+    assert from_typed == from_wire
+    assert str(from_typed.order.order_qty) == str(from_wire.order.order_qty)
+    with pytest.raises(DuplicateClOrdIDError):
+        typed.on_sent_new(o, o.to_message(), NOW)
+    assert len(typed) == 1
