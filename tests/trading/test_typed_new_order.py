@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from trifix.core.message import Message
 from trifix.core.tags import OrdType, Side, Tag, TimeInForce
 from trifix.trading.checkvalues import OrderRequest
 from trifix.trading.messages import NewOrderSingle
@@ -73,3 +74,29 @@ def test_the_tracker_records_a_typed_order_as_its_wire_form(changes: dict[str, A
     with pytest.raises(DuplicateClOrdIDError):
         typed.on_sent_new(o, o.to_message(), NOW)
     assert len(typed) == 1
+
+
+def written_field_by_field(o: NewOrderSingle) -> Message:
+    """What `to_message` wrote before its one-call path: `wire_fields`, one append each."""
+    msg = Message.new(o.MSG_TYPE)
+    for tag, value in o.wire_fields():
+        if isinstance(value, list):
+            msg.add_group(tag, value)
+        else:
+            msg.append(tag, value)
+    return msg
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"price": None, "account": None}, {"extra": ((Tag.SENDER_SUB_ID, "DESK"),)}],
+    ids=["full", "sparse", "header extra"],
+)
+def test_a_flat_message_is_written_as_field_by_field(changes: dict[str, Any]) -> None:
+    o = order(**changes)
+    assert str(o.to_message()) == str(written_field_by_field(o))
+
+
+def test_a_list_value_is_still_written_as_a_group() -> None:
+    o = order(text=[[(Tag.TEXT, "a")]])
+    assert str(o.to_message()) == str(written_field_by_field(o))

@@ -147,6 +147,9 @@ class _Plan:
     orders: Mapping[int, Mapping[int, int]]
     """For each group (by count tag): the position of each entry field in the dictionary, so
     entries are written in the order receivers check (unknown tags go last)."""
+    flat: bool = False
+    """No group, no field in a group and no header field: `to_message` writes the attributes
+    in one `Message.new`."""
 
 
 _DICTIONARY = Dictionary.fix44()
@@ -286,6 +289,20 @@ class WireMessage(WireEntry):
 
     def to_message(self) -> Message:
         """A new wire message (header fields are the session's to add)."""
+        plan = self._plan()
+        if plan.flat and not self.extra:  # what the loop below would write, in one call
+            pairs: list[tuple[int, Any]] = []
+            for attr in plan.attrs:
+                value = getattr(self, attr.name)
+                if value is None:
+                    if not attr.now_if_absent:
+                        continue
+                    value = datetime.now(UTC)
+                elif isinstance(value, list):
+                    break  # a list is written as a group, by the loop below
+                pairs.append((attr.tag, value))
+            else:
+                return Message.new(self.MSG_TYPE, *pairs)
         msg = Message.new(self.MSG_TYPE)
         for tag, value in self.wire_fields():
             if isinstance(value, list):
@@ -383,4 +400,9 @@ def _make_plan(cls: type) -> _Plan:
     if structure is not None:
         for count_tag, group in structure.groups.items():
             orders[count_tag] = {tag: i for i, tag in enumerate(group.entry.fields)}
-    return _Plan(tuple(planned), keys, orders)
+    header = _DICTIONARY.header.fields
+    flat = all(
+        a.entry is None and a.item is None and a.in_group is None and a.tag not in header
+        for a in planned
+    )
+    return _Plan(tuple(planned), keys, orders, flat)
