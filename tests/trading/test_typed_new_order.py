@@ -3,17 +3,23 @@ would: the checks' `OrderRequest` and the tracker's record are the same either w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import trio
+import trio.testing
 
+from tests.trading.gatewayfixtures import fake_desk
 from trifix.core.message import Message
 from trifix.core.tags import OrdType, Side, Tag, TimeInForce
 from trifix.trading.checkvalues import OrderRequest
 from trifix.trading.messages import NewOrderSingle
+from trifix.trading.order_state import OrderState
 from trifix.trading.orders import DuplicateClOrdIDError, OrderTracker
+from trifix.trading.routing import LPConfig
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -100,3 +106,21 @@ def test_a_flat_message_is_written_as_field_by_field(changes: dict[str, Any]) ->
 def test_a_list_value_is_still_written_as_a_group() -> None:
     o = order(text=[[(Tag.TEXT, "a")]])
     assert str(o.to_message()) == str(written_field_by_field(o))
+
+
+async def test_the_gateway_places_typed_and_wire_orders_alike(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with fake_desk([LPConfig("A", "LPA")]) as desk:
+        plain = await desk.gw.place(order(cl_ord_id="T1", symbol="EURUSD"), lp="A")
+        spelled = await desk.gw.place(order(cl_ord_id="T2", order_qty=Decimal("1E+3")), lp="A")
+        wire = await desk.gw.place(order(cl_ord_id="T3").to_message(), lp="A")
+        for view in (plain, spelled, wire):
+            assert view.state is OrderState.PENDING_NEW
+        assert replace(spelled, cl_ord_id="T1", chain=("T1",)) == plain
+        assert replace(wire, cl_ord_id="T1", chain=("T1",)) == plain
+        assert str(spelled.order_qty) == str(plain.order_qty) == "1000"
+        with pytest.raises(DuplicateClOrdIDError):
+            await desk.gw.place(order(cl_ord_id="T1"), lp="A")
+        with pytest.raises(DuplicateClOrdIDError):
+            await desk.gw.place(order(cl_ord_id="T3").to_message(), lp="A")

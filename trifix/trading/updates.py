@@ -299,10 +299,13 @@ _OVERFLOW_TEXT: Final = (
 
 
 class _Consumer:
-    __slots__ = ("buffer", "receive", "send")
+    __slots__ = ("buffer", "free", "receive", "send")
 
     def __init__(self, buffer: int) -> None:
         self.buffer = buffer
+        # Slots known to be free: receiving only frees more, so the channel's statistics are
+        # asked for only once this many updates were sent since they were last looked at.
+        self.free = buffer
         # One slot more than asked: room for the overflow Alert that ends a full consumer.
         self.send, self.receive = trio.open_memory_channel[GatewayUpdate](buffer + 1)
 
@@ -325,10 +328,14 @@ class UpdateHub:
         self.published += 1
         full: list[_Consumer] = []
         for consumer in self._consumers:
-            if consumer.send.statistics().current_buffer_used >= consumer.buffer:
-                full.append(consumer)
-            else:
-                consumer.send.send_nowait(update)
+            if consumer.free <= 0:
+                used = consumer.send.statistics().current_buffer_used
+                consumer.free = consumer.buffer - used
+                if consumer.free <= 0:
+                    full.append(consumer)
+                    continue
+            consumer.free -= 1
+            consumer.send.send_nowait(update)
         for consumer in full:
             self._cut_off(consumer, update)
 
