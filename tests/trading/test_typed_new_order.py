@@ -3,8 +3,8 @@ would: the checks' `OrderRequest` and the tracker's record are the same either w
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import fields, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +14,12 @@ import trio.testing
 
 from tests.trading.gatewayfixtures import fake_desk
 from trifix.core.message import Message
-from trifix.core.tags import OrdType, Side, Tag, TimeInForce
+from trifix.core.tags import CxlRejReason, OrdRejReason, OrdType, Side, Tag, TimeInForce
+from trifix.trading._order_record import OrderRecord
 from trifix.trading.checkvalues import OrderRequest
 from trifix.trading.messages import NewOrderSingle
-from trifix.trading.order_state import OrderState
+from trifix.trading.order_state import MachineState, OrderEvent, OrderState
+from trifix.trading.order_views import Fill, OrderView, PendingRequest
 from trifix.trading.orders import DuplicateClOrdIDError, OrderTracker
 from trifix.trading.routing import LPConfig
 
@@ -124,3 +126,34 @@ async def test_the_gateway_places_typed_and_wire_orders_alike(
             await desk.gw.place(order(cl_ord_id="T1"), lp="A")
         with pytest.raises(DuplicateClOrdIDError):
             await desk.gw.place(order(cl_ord_id="T3").to_message(), lp="A")
+
+
+def test_a_records_view_puts_every_field_where_it_belongs() -> None:
+    fill = Fill("E1", Decimal(40), Decimal("1.5"), NOW)
+    record = OrderRecord(
+        cl_ord_id="C2",
+        symbol="GBPUSD",
+        side=Side.SELL,
+        ord_type=OrdType.STOP_LIMIT,
+        order_qty=Decimal(100),
+        price=Decimal("1.6"),
+        created_at=NOW,
+        updated_at=NOW + timedelta(seconds=1),
+        machine=MachineState(OrderState.PARTIALLY_FILLED),
+        stop_px=Decimal("1.7"),
+        time_in_force=TimeInForce.DAY,
+        account="ACC",
+        order_id="O1",
+        chain=["C1", "C2"],
+        pending=PendingRequest(OrderEvent.SEND_CANCEL, "C3", NOW),
+        text="why",
+        ord_rej_reason=OrdRejReason.UNKNOWN_SYMBOL,
+        cxl_rej_reason=CxlRejReason.BROKER_CREDIT,
+    )
+    record.add_fill(fill)
+    view = record.view()
+    computed = {"chain": ("C1", "C2"), "fills": (fill,), "state": OrderState.PARTIALLY_FILLED}
+    computed |= {"leaves_qty": Decimal(60), "avg_px": Decimal("1.5")}
+    for f in fields(OrderView):
+        expected = computed[f.name] if f.name in computed else getattr(record, f.name)
+        assert getattr(view, f.name) == expected, f.name
