@@ -13,8 +13,19 @@ import trio
 import trio.testing
 
 from tests.trading.gatewayfixtures import fake_desk
+from tests.trading.orderfixtures import er
 from trifix.core.message import Message
-from trifix.core.tags import CxlRejReason, OrdRejReason, OrdType, Side, Tag, TimeInForce
+from trifix.core.tags import (
+    CxlRejReason,
+    ExecType,
+    OrdRejReason,
+    OrdStatus,
+    OrdType,
+    Side,
+    Tag,
+    TimeInForce,
+)
+from trifix.trading import _order_record
 from trifix.trading._order_record import OrderRecord
 from trifix.trading.checkvalues import OrderRequest
 from trifix.trading.messages import NewOrderSingle
@@ -157,3 +168,16 @@ def test_a_records_view_puts_every_field_where_it_belongs() -> None:
     for f in fields(OrderView):
         expected = computed[f.name] if f.name in computed else getattr(record, f.name)
         assert getattr(view, f.name) == expected, f.name
+
+
+def test_the_report_decimal_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_order_record, "_DECIMALS", {})
+    monkeypatch.setattr(_order_record, "_DECIMALS_MAX", 3)
+    for n in range(10):
+        report = er(
+            "C1", f"E{n}", ExecType.NEW, OrdStatus.NEW, leaves=1000 + n, cum=n, avg=f"1.{n}"
+        )
+        read = _order_record.Report.read(report)
+        assert (read.leaves_qty, read.cum_qty, read.avg_px) == (1000 + n, n, Decimal(f"1.{n}"))
+        assert read == _order_record.Report._read_typed(report)
+        assert len(_order_record._DECIMALS) <= 3
