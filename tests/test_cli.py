@@ -619,3 +619,10 @@ def test_conform_runs_the_session_scripts_through_the_trifix_command(tmp_path: P
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith("passed, 0 failed")
     assert "<testsuite" in report.read_text()
+
+
+def test_config_check_of_a_simulator_file_says_which_command_reads_it() -> None:
+    result = runner.invoke(app, ["config", "check", "examples/sim.yaml"])
+    assert result.exit_code == 1
+    assert "unknown key 'simulator'" in result.stderr
+    assert "trifix simulate examples/sim.yaml" in result.stderr

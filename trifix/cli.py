@@ -164,6 +164,11 @@ def config_check_command(
         config = load(file)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
+        if "unknown key 'simulator'" in str(exc):
+            typer.echo(
+                f"(a simulator file? `trifix simulate {file} --duration 1` checks and runs it)",
+                err=True,
+            )
         raise typer.Exit(1) from None
     count = len(config.sessions)
     typer.echo(f"OK: {count} session{'' if count == 1 else 's'} ({', '.join(config.session_ids)})")
