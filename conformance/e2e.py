@@ -352,6 +352,7 @@ class _E2ERun:
         self._log("= memory baseline taken")
 
     async def _assert(self, env: E2EEnv, args: Mapping[str, Any]) -> None:
+        await env.updates.caught_up()
         for name, check_args in args["checks"]:
             await self._poll(functools.partial(run_check, env, name, check_args), None, name)
             self._log(f"= {name} holds")

@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import trio
+import trio.lowlevel
 
 from simulator import SimSession, Simulator, SimulatorSpec, open_simulator
 from trifix.core.settings import Role, SessionSettings
@@ -77,9 +78,23 @@ class UpdateLog:
     counts: Counter[str] = field(default_factory=Counter)
     overflowed: bool = False
 
+    _channel: trio.MemoryReceiveChannel[GatewayUpdate] | None = None
+
+    async def caught_up(self) -> None:
+        """Return once every update the gateway has published so far is recorded (checks
+        read the log right after a state they waited for, which the same dispatch reported)."""
+        channel = self._channel
+        # The recorder never blocks on anything but this channel: yielding until it is empty
+        # (no event to wait for exists) lets it drain what was published.
+        while channel is not None and channel.statistics().current_buffer_used:
+            await trio.lowlevel.checkpoint()
+        for _ in range(3):  # an update handed straight to the waiting recorder: let it run
+            await trio.lowlevel.checkpoint()
+
     async def run(self, gw: Gateway, *, task_status: trio.TaskStatus[None]) -> None:
         """Consume the gateway's updates until cancelled."""
         async with gw.open_updates(_UPDATE_BUFFER) as updates:
+            self._channel = updates
             task_status.started()
             async for update in updates:
                 kind = type(update).__name__

@@ -64,7 +64,15 @@ async def test_the_json_endpoints() -> None:
 
         assert await get(app, "/api/books") == (200, {"books": []})
         await desk.gw.subscribe(["EURUSD"])
-        await wait_for(lambda: desk.gw.bbo("EURUSD") is not None)
+
+        def both_quoted() -> bool:  # each LP's snapshot has reached the consolidated book
+            bbo = desk.gw.bbo("EURUSD")
+            return bbo is not None and all(
+                (book := desk.gw.book("EURUSD", lp)) is not None and book.usable
+                for lp in ("LP1", "LP2")
+            )
+
+        await wait_for(both_quoted)
         (book,) = (await get(app, "/api/books?depth=2"))[1]["books"]
         assert book["symbol"] == "EURUSD"
         assert [b["lp"] for b in book["books"]] == ["LP1", "LP2"]
