@@ -41,6 +41,7 @@ from conformance.script import (
     _flag,
     _number,
     _opt_seconds,
+    _split_step,
 )
 from conformance.simcontrol import SIM_ACTIONS
 from conformance.yamlsource import LineDict, LineList
@@ -325,23 +326,8 @@ def _gateway(value: object) -> GatewaySetup:
 
 
 def _step(node: object, index: int, line: int) -> E2EStep:
-    note: str | None = None
-    if isinstance(node, str):
-        kind, value = node.strip(), None
-    elif isinstance(node, LineDict):
-        entries = dict(node)
-        note_value = entries.pop("note", None)
-        note = None if note_value is None else str(note_value)
-        if len(entries) != 1:
-            raise _Bad(f"a step is one of {', '.join(_STEPS)} (with an optional 'note')")
-        ((kind, value),) = entries.items()
-        kind = str(kind)
-    else:
-        raise _Bad(f"a step is one of {', '.join(_STEPS)}, not {node!r}")
-    builder = _STEPS.get(kind)
-    if builder is None:
-        raise _Bad(f"unknown e2e step {kind!r}; known steps: {', '.join(_STEPS)}")
-    return E2EStep(index, line, note, action=kind, args=builder(value))
+    kind, value, note = _split_step(node, _STEPS, "e2e step")
+    return E2EStep(index, line, note, action=kind, args=_STEPS[kind](value))
 
 
 def _timeout_only(value: object) -> dict[str, Any]:

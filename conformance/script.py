@@ -428,24 +428,33 @@ def _args(value: object, kind: str, allowed: set[str], shorthand: str | None) ->
     return {shorthand: value}
 
 
-def _step(node: object, index: int, line: int) -> Step:
+def _split_step(
+    node: object, known: Mapping[str, object], what: str = "step"
+) -> tuple[str, object, str | None]:
+    """A step's kind, its value and its optional note, for the step kinds in `known`
+    (a bare name, or a one-key mapping plus ``note``)."""
     note: str | None = None
+    value: object = None
     if isinstance(node, str):
-        kind, value = node.strip(), None
+        kind = node.strip()
     elif isinstance(node, LineDict):
         entries = dict(node)
         note_value = entries.pop("note", None)
         note = None if note_value is None else str(note_value)
         if len(entries) != 1:
-            raise _Bad(f"a step is one of {', '.join(_BUILDERS)} (with an optional 'note')")
+            raise _Bad(f"a step is one of {', '.join(known)} (with an optional 'note')")
         ((kind, value),) = entries.items()
         kind = str(kind)
     else:
-        raise _Bad(f"a step is one of {', '.join(_BUILDERS)}, not {node!r}")
-    builder = _BUILDERS.get(kind)
-    if builder is None:
-        raise _Bad(f"unknown step {kind!r}; known steps: {', '.join(_BUILDERS)}")
-    return builder(value, index, line, note)
+        raise _Bad(f"a step is one of {', '.join(known)}, not {node!r}")
+    if kind not in known:
+        raise _Bad(f"unknown {what} {kind!r}; known steps: {', '.join(known)}")
+    return kind, value, note
+
+
+def _step(node: object, index: int, line: int) -> Step:
+    kind, value, note = _split_step(node, _BUILDERS)
+    return _BUILDERS[kind](value, index, line, note)
 
 
 def _connect(value: object, index: int, line: int, note: str | None) -> Step:
