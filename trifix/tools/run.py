@@ -61,13 +61,11 @@ __all__ = [
     "TelemetryOptions",
     "TradingOptions",
     "WebOptions",
-    "load_config",
     "load_gateway_config",
     "run",
 ]
 
 DEMO_SYMBOLS = ("EURUSD", "GBPUSD")
-_ANSWER_TIMEOUT = 5.0  # how long the demo waits for each answer before moving on
 _DEMO_RECONNECT = ReconnectPolicy(
     initial_delay=timedelta(milliseconds=500), max_delay=timedelta(seconds=5)
 )
@@ -188,23 +186,6 @@ def load_gateway_config(path: Path) -> GatewaySetup:
         WebOptions(web.http_port, web.ws_port, web.host, web.token) if web.enabled else None
     )
     return GatewaySetup(to_engine_spec(config), telemetry, trading, web_options)
-
-
-def load_config(path: Path) -> EngineSpec:
-    """The engine described by the configuration file at `path` (`trifix.config`).
-
-    Raises:
-        ConfigUnavailableError: `trifix.config` is not installed.
-        ConfigError: the file cannot be used (the message names file, line and key).
-    """
-    try:
-        from trifix.config import load_engine_spec  # here: the demo needs no configuration
-    except ImportError as exc:
-        raise ConfigUnavailableError(
-            "reading a configuration file needs trifix.config (load_engine_spec), which this "
-            f"installation does not have ({exc}); run `trifix run` with no file for the demo"
-        ) from exc
-    return load_engine_spec(path)
 
 
 # -- running ---------------------------------------------------------------------------------------
